@@ -146,12 +146,37 @@ type AccessKeys interface {
 	RecordKeyUse(ctx context.Context, uses []KeyUse) error
 }
 
+// KeyringKey is one key of the token keyring. The store keeps it generically:
+// it seals Secret with the master-key box (additional data = ID) and does not
+// interpret the value.
+type KeyringKey struct {
+	ID          string
+	Secret      secret.String
+	CreatedAt   time.Time
+	RetireAfter time.Time // zero when not scheduled for retirement
+	Primary     bool      // at most one key is primary
+}
+
+// KeyringKeys stores the token keyring's keys.
+type KeyringKeys interface {
+	// AddKeyringKey stores k; ErrConflict on a duplicate id. When k.Primary,
+	// every other key stops being primary in the same transaction, so readers
+	// never see two primaries (or, once one exists, none).
+	AddKeyringKey(ctx context.Context, k KeyringKey) error
+	// ListKeyringKeys returns every key, secret opened, oldest first (ties
+	// broken by id).
+	ListKeyringKeys(ctx context.Context) ([]KeyringKey, error)
+	// DeleteKeyringKey removes a key; ErrNotFound.
+	DeleteKeyringKey(ctx context.Context, id string) error
+}
+
 // Store is the union a backend implements. Consumers accept the smallest
 // interface they need.
 type Store interface {
 	Accounts
 	Users
 	AccessKeys
+	KeyringKeys
 	// Ping checks the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend.

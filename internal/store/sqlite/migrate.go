@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// migrationFiles holds the schema steps, NNNN_name.up.sql, applied in
+// version order. A released file is never edited; a change is a new file.
+//
+//go:embed migrations/*.up.sql
+var migrationFiles embed.FS
+
+// ErrPendingMigrations is returned (wrapped) by Open with
+// WithoutAutoMigrate when the database lacks some of the binary's
+// migrations.
+var ErrPendingMigrations = errors.New("sqlite: database has pending migrations; run castellan migrate")
+
+// Migration is one embedded schema step.
+type Migration struct {
+	Version int    // NNNN in the file name
+	Name    string // the file name, e.g. "0001_init.up.sql"
+	sql     string
+}
+
+// Migrations returns the embedded migrations in the order they apply.
+func Migrations() []Migration {
+	ms, err := loadMigrations()
+	if err != nil {
+		// The files are compiled in; a bad name is a build mistake that
+		// TestMigrationFiles catches.
+		panic(err)
+	}
+	return ms
+}
+
+func loadMigrations() ([]Migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.up.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []Migration
+	for _, n := range names {
+		base := path.Base(n)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 || len(num) != 4 {
+			return nil, fmt.Errorf("sqlite: migration %s: name is not NNNN_name.up.sql", base)
+		}
+		b, err := migrationFiles.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Migration{Version: v, Name: base, sql: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
+	for i, m := range ms {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("sqlite: migration %s: want version %d (no gaps or duplicates)", m.Name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+const (
+	createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER NOT NULL PRIMARY KEY,
+	name       TEXT    NOT NULL,
+	applied_at INTEGER NOT NULL
+)`
+	selectMaxVersion = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+	insertMigration  = `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
+)
+
+// Migrate applies the pending migrations to the database at path (created
+// when missing, mode 0600) and returns those it applied, oldest first. It is
+// what `castellan migrate` runs; Open does the same unless told not to. It
+// needs no master key: migrations never touch secrets.
+func Migrate(ctx context.Context, path string) ([]Migration, error) {
+	if path == MemoryPath {
+		return nil, errors.New("sqlite: Migrate needs a database file")
+	}
+	w, r, err := openPools(ctx, path, options{readConns: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	defer w.Close()
+	applied, err := migrate(ctx, w)
+	if err != nil {
+		return applied, err
+	}
+	return applied, fixModes(path)
+}
+
+// migrate applies the pending migrations on the writer, each in its own
+// IMMEDIATE transaction together with its schema_migrations row, so two
+// processes migrating at once apply each step exactly once.
+func migrate(ctx context.Context, w *sql.DB) ([]Migration, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.ExecContext(ctx, createMigrationsTable); err != nil {
+		return nil, fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	var applied []Migration
+	for _, m := range ms {
+		did, err := applyOne(ctx, w, m, len(ms))
+		if err != nil {
+			return applied, err
+		}
+		if did {
+			applied = append(applied, m)
+		}
+	}
+	return applied, nil
+}
+
+// applyOne applies m unless the database already has it.
+func applyOne(ctx context.Context, w *sql.DB, m Migration, latest int) (bool, error) {
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
+	}
+	defer tx.Rollback()
+	var have int
+	if err := tx.QueryRowContext(ctx, selectMaxVersion).Scan(&have); err != nil {
+		return false, fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
+	}
+	if have > latest {
+		return false, fmt.Errorf("sqlite: database schema version %d is newer than this binary's %d", have, latest)
+	}
+	if have >= m.Version {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return false, fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, insertMigration, m.Version, m.Name, time.Now().UnixMicro()); err != nil {
+		return false, fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
+	}
+	return true, nil
+}
+
+// checkMigrated reports ErrPendingMigrations unless the database has every
+// embedded migration, and an error when it has newer ones.
+func checkMigrated(ctx context.Context, w *sql.DB) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	var have int
+	err = w.QueryRowContext(ctx, selectMaxVersion).Scan(&have)
+	if err != nil && !isNoSuchTable(err) {
+		return fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	switch {
+	case have > len(ms):
+		return fmt.Errorf("sqlite: database schema version %d is newer than this binary's %d", have, len(ms))
+	case have < len(ms):
+		return fmt.Errorf("%w (database at version %d, binary at %d)", ErrPendingMigrations, have, len(ms))
+	}
+	return nil
+}
+
+func isNoSuchTable(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no such table")
+}
