@@ -1,0 +1,471 @@
+package sigv4
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+const (
+	algorithm       = "AWS4-HMAC-SHA256"
+	terminator      = "aws4_request"
+	emptySHA256     = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	unsignedPayload = "UNSIGNED-PAYLOAD"
+	amzDateLayout   = "20060102T150405Z"
+	upperHex        = "0123456789ABCDEF"
+)
+
+// scratch holds the reusable buffers and hasher of one signature
+// computation. It is pooled so that verifying a request allocates nothing
+// for canonicalisation or hashing.
+type scratch struct {
+	h      hash.Hash // SHA-256
+	buf    []byte    // canonical request
+	sts    []byte    // string to sign
+	dec    []byte    // percent-decoding scratch
+	qbuf   []byte    // canonical query components
+	pairs  []queryPair
+	segs   []pathSeg
+	key    []byte // header-name scratch
+	sum    [sha256.Size]byte
+	inner  [sha256.Size]byte
+	sigRaw [sha256.Size]byte
+	pad    [sha256.BlockSize]byte
+	hexd   [2 * sha256.Size]byte
+}
+
+type queryPair struct{ k0, k1, v0, v1 int32 } // ranges in scratch.qbuf
+
+type pathSeg struct{ i, j int }
+
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{
+		h:    sha256.New(),
+		buf:  make([]byte, 0, 1024),
+		sts:  make([]byte, 0, 256),
+		key:  make([]byte, 0, 64),
+		segs: make([]pathSeg, 0, 16),
+	}
+}}
+
+func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+
+func putScratch(s *scratch) {
+	if cap(s.buf) > 64<<10 || cap(s.qbuf) > 64<<10 || cap(s.dec) > 64<<10 {
+		return // let oversized buffers go
+	}
+	s.buf, s.sts, s.dec, s.qbuf = s.buf[:0], s.sts[:0], s.dec[:0], s.qbuf[:0]
+	s.pairs, s.segs, s.key = s.pairs[:0], s.segs[:0], s.key[:0]
+	scratchPool.Put(s)
+}
+
+// sha256 returns SHA-256(b) in s.sum.
+func (s *scratch) sha256(b []byte) *[sha256.Size]byte {
+	s.h.Reset()
+	s.h.Write(b)
+	s.h.Sum(s.sum[:0])
+	return &s.sum
+}
+
+// hmac computes HMAC-SHA256(key, msg) into out, with no allocation.
+// key must be at most one block long (signing keys are 32 bytes; the
+// first step of the key derivation uses "AWS4"+secret, which is shorter
+// than 64 bytes for every real secret and hashed first otherwise).
+func (s *scratch) hmac(out *[sha256.Size]byte, key, msg []byte) {
+	if len(key) > sha256.BlockSize {
+		s.h.Reset()
+		s.h.Write(key)
+		s.h.Sum(s.inner[:0])
+		key = s.inner[:]
+	}
+	clear(s.pad[:])
+	copy(s.pad[:], key)
+	for i := range s.pad {
+		s.pad[i] ^= 0x36
+	}
+	s.h.Reset()
+	s.h.Write(s.pad[:])
+	s.h.Write(msg)
+	s.h.Sum(s.inner[:0])
+	for i := range s.pad {
+		s.pad[i] ^= 0x36 ^ 0x5c
+	}
+	s.h.Reset()
+	s.h.Write(s.pad[:])
+	s.h.Write(s.inner[:])
+	s.h.Sum(out[:0])
+}
+
+func isUnreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// appendURIEncode appends AWS's UriEncode(s): every byte except the
+// unreserved set (and '/' when keepSlash) as %XX with upper-case hex.
+func appendURIEncode(dst []byte, s string, keepSlash bool) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isUnreserved(c) || keepSlash && c == '/' {
+			dst = append(dst, c)
+			continue
+		}
+		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+	}
+	return dst
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// appendUnescape appends the percent-decoding of s. Invalid escapes are kept
+// literally. With plusSpace, '+' decodes to a space (query strings).
+func appendUnescape(dst []byte, s string, plusSpace bool) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%' && i+2 < len(s):
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if ok1 && ok2 {
+				dst = append(dst, hi<<4|lo)
+				i += 2
+				continue
+			}
+			dst = append(dst, c)
+		case c == '+' && plusSpace:
+			dst = append(dst, ' ')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// needsCanon reports whether a query component differs from its canonical
+// form (anything but unreserved characters).
+func needsCanon(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isUnreserved(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// CanonicalURI returns the canonical URI of a request path given exactly as
+// sent on the wire (percent-encoded, e.g. the path part of
+// http.Request.RequestURI).
+//
+// Non-S3 rules (s3 false): dot segments are removed and repeated slashes
+// collapsed, then the path is URI-encoded again, so "%" becomes "%25" (the
+// SDKs encode the already-escaped path). S3 rules: no normalisation, the
+// path is decoded and encoded exactly once. An empty path is "/".
+func CanonicalURI(rawPath string, s3 bool) string {
+	s := getScratch()
+	defer putScratch(s)
+	return string(s.appendCanonicalURI(nil, rawPath, s3))
+}
+
+func (s *scratch) appendCanonicalURI(dst []byte, rawPath string, s3 bool) []byte {
+	if rawPath == "" || rawPath == "/" {
+		return append(dst, '/')
+	}
+	if s3 {
+		s.dec = appendUnescape(s.dec[:0], rawPath, false)
+		if len(s.dec) == 0 || s.dec[0] != '/' {
+			dst = append(dst, '/')
+		}
+		return appendURIEncode(dst, string(s.dec), true) // string(s.dec) here does not escape
+	}
+	if !strings.Contains(rawPath, "//") && !strings.Contains(rawPath, "/.") && rawPath[0] == '/' {
+		return appendURIEncode(dst, rawPath, true)
+	}
+	// Remove dot segments and empty segments.
+	segs := s.segs[:0]
+	for i := 0; i < len(rawPath); {
+		j := strings.IndexByte(rawPath[i:], '/')
+		if j < 0 {
+			j = len(rawPath)
+		} else {
+			j += i
+		}
+		seg := rawPath[i:j]
+		switch seg {
+		case "", ".":
+		case "..":
+			if len(segs) > 0 {
+				segs = segs[:len(segs)-1]
+			}
+		default:
+			segs = append(segs, pathSeg{i, j})
+		}
+		i = j + 1
+	}
+	s.segs = segs
+	if len(segs) == 0 {
+		return append(dst, '/')
+	}
+	for _, g := range segs {
+		dst = append(dst, '/')
+		dst = appendURIEncode(dst, rawPath[g.i:g.j], false)
+	}
+	if rawPath[len(rawPath)-1] == '/' {
+		dst = append(dst, '/')
+	}
+	return dst
+}
+
+// CanonicalQuery returns the canonical query string of a raw (as sent) query:
+// each name and value decoded (with '+' as a space) and re-encoded with
+// UriEncode, a valueless parameter as "name=", sorted by name and then value.
+// For presigned requests (presigned true) X-Amz-Signature is left out.
+func CanonicalQuery(rawQuery string, presigned bool) string {
+	s := getScratch()
+	defer putScratch(s)
+	return string(s.appendCanonicalQuery(nil, rawQuery, presigned, false))
+}
+
+// appendCanonicalQuery appends the canonical query. skipSig leaves out
+// X-Amz-Signature and skipToken X-Amz-Security-Token.
+func (s *scratch) appendCanonicalQuery(dst []byte, rawQuery string, skipSig, skipToken bool) []byte {
+	if rawQuery == "" {
+		return dst
+	}
+	qb := s.qbuf[:0]
+	pairs := s.pairs[:0]
+	for rest := rawQuery; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, "&")
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		var p queryPair
+		p.k0 = int32(len(qb))
+		if needsCanon(k) {
+			s.dec = appendUnescape(s.dec[:0], k, true)
+			if skipSig && string(s.dec) == "X-Amz-Signature" || skipToken && string(s.dec) == "X-Amz-Security-Token" {
+				continue
+			}
+			qb = appendURIEncode(qb, string(s.dec), false)
+		} else {
+			if skipSig && k == "X-Amz-Signature" || skipToken && k == "X-Amz-Security-Token" {
+				continue
+			}
+			qb = append(qb, k...)
+		}
+		p.k1 = int32(len(qb))
+		p.v0 = p.k1
+		if needsCanon(v) {
+			s.dec = appendUnescape(s.dec[:0], v, true)
+			qb = appendURIEncode(qb, string(s.dec), false)
+		} else {
+			qb = append(qb, v...)
+		}
+		p.v1 = int32(len(qb))
+		pairs = append(pairs, p)
+	}
+	slices.SortFunc(pairs, func(a, b queryPair) int {
+		if c := bytes.Compare(qb[a.k0:a.k1], qb[b.k0:b.k1]); c != 0 {
+			return c
+		}
+		return bytes.Compare(qb[a.v0:a.v1], qb[b.v0:b.v1])
+	})
+	for i, p := range pairs {
+		if i > 0 {
+			dst = append(dst, '&')
+		}
+		dst = append(dst, qb[p.k0:p.k1]...)
+		dst = append(dst, '=')
+		dst = append(dst, qb[p.v0:p.v1]...)
+	}
+	s.qbuf, s.pairs = qb, pairs
+	return dst
+}
+
+// CanonicalHeaderValue returns the canonical form of a header's values:
+// each trimmed of surrounding spaces and tabs, runs of spaces collapsed to
+// one, and the values joined with commas.
+func CanonicalHeaderValue(values []string) string {
+	var b []byte
+	return string(appendHeaderValues(b, values))
+}
+
+func appendHeaderValues(dst []byte, values []string) []byte {
+	for i, v := range values {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendHeaderValue(dst, v)
+	}
+	return dst
+}
+
+func appendHeaderValue(dst []byte, v string) []byte {
+	v = strings.Trim(v, " \t")
+	space := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == ' ' {
+			if !space {
+				dst = append(dst, ' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// headerValues returns r's values for the lower-case header name lname
+// without allocating: it builds the canonical MIME key in scratch and looks
+// it up directly, falling back to a case-insensitive scan for keys that are
+// not in canonical form.
+func (s *scratch) headerValues(h http.Header, lname string) []string {
+	k := s.key[:0]
+	upper := true
+	for i := 0; i < len(lname); i++ {
+		c := lname[i]
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		upper = c == '-'
+		k = append(k, c)
+	}
+	s.key = k
+	if vs, ok := h[string(k)]; ok {
+		return vs
+	}
+	for name, vs := range h {
+		if strings.EqualFold(name, lname) {
+			return vs
+		}
+	}
+	return nil
+}
+
+// canonicalInput is everything a canonical request is built from.
+type canonicalInput struct {
+	method        string
+	rawPath       string
+	rawQuery      string
+	host          string
+	header        http.Header
+	contentLength int64
+	signedHeaders string // ';'-separated, lower-case
+	payloadHash   string
+	s3            bool
+	presigned     bool // leave X-Amz-Signature out of the query
+	skipToken     bool // leave X-Amz-Security-Token out of the query
+}
+
+// appendCanonicalRequest appends the canonical request to s.buf.
+func (s *scratch) appendCanonicalRequest(in *canonicalInput) {
+	b := s.buf[:0]
+	b = append(b, in.method...)
+	b = append(b, '\n')
+	b = s.appendCanonicalURI(b, in.rawPath, in.s3)
+	b = append(b, '\n')
+	b = s.appendCanonicalQuery(b, in.rawQuery, in.presigned, in.skipToken)
+	b = append(b, '\n')
+	for rest := in.signedHeaders; ; {
+		var name string
+		var more bool
+		name, rest, more = strings.Cut(rest, ";")
+		b = appendLower(b, name)
+		b = append(b, ':')
+		switch {
+		case equalFoldASCII(name, "host"):
+			b = appendHeaderValue(b, in.host)
+		default:
+			vs := s.headerValues(in.header, name)
+			if vs == nil && equalFoldASCII(name, "content-length") && in.contentLength > 0 {
+				b = strconv.AppendInt(b, in.contentLength, 10)
+			} else {
+				b = appendHeaderValues(b, vs)
+			}
+		}
+		b = append(b, '\n')
+		if !more {
+			break
+		}
+	}
+	b = append(b, '\n')
+	b = appendLower(b, in.signedHeaders)
+	b = append(b, '\n')
+	b = append(b, in.payloadHash...)
+	s.buf = b
+}
+
+// appendStringToSign appends the string to sign for the canonical request
+// in s.buf to s.sts.
+func (s *scratch) appendStringToSign(amzDate, scopeDate, region, service string) {
+	b := s.sts[:0]
+	b = append(b, algorithm+"\n"...)
+	b = append(b, amzDate...)
+	b = append(b, '\n')
+	b = appendScope(b, scopeDate, region, service)
+	b = append(b, '\n')
+	sum := s.sha256(s.buf)
+	b = hex.AppendEncode(b, sum[:])
+	s.sts = b
+}
+
+func appendScope(b []byte, date, region, service string) []byte {
+	b = append(b, date...)
+	b = append(b, '/')
+	b = append(b, region...)
+	b = append(b, '/')
+	b = append(b, service...)
+	b = append(b, "/"+terminator...)
+	return b
+}
+
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// equalFoldASCII reports whether s equals the lower-case ASCII word lower,
+// ignoring case.
+func equalFoldASCII(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}

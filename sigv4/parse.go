@@ -1,0 +1,254 @@
+package sigv4
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Authorization is a parsed SigV4 Authorization header.
+type Authorization struct {
+	Algorithm     string // e.g. "AWS4-HMAC-SHA256"
+	Credential    string // "AKID/20150830/us-east-1/service/aws4_request"
+	SignedHeaders string // "host;x-amz-date", as sent
+	Signature     string // lower-case hex
+
+	hasCredential, hasSignature, hasSignedHeaders bool
+}
+
+// ParseAuthorization parses an Authorization header value the way AWS does:
+// the algorithm, then key=value pairs separated by commas and/or spaces (the
+// last value of a repeated key wins). hasDate reports whether the request
+// carries an X-Amz-Date or Date header; a missing date is reported in the
+// same IncompleteSignature message as missing parameters. Errors are
+// *Error values with AWS's exact message.
+func ParseAuthorization(header string, hasDate bool) (Authorization, error) {
+	a, err := parseAuthorization(header, hasDate)
+	if err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+func parseAuthorization(header string, hasDate bool) (Authorization, *Error) {
+	var a Authorization
+	if len(header) > MaxAuthorizationLength {
+		return a, newError(CodeIncompleteSignature, msgAuthTooLong, "")
+	}
+	rest := strings.TrimLeft(header, " \t")
+	if !strings.HasPrefix(rest, "AWS4-") {
+		return a, newError(CodeMissingAuthenticationToken, msgMissingAuthToken, "")
+	}
+	i := strings.IndexAny(rest, ", \t")
+	if i < 0 {
+		a.Algorithm, rest = rest, ""
+	} else {
+		a.Algorithm, rest = rest[:i], rest[i+1:]
+	}
+	for rest != "" {
+		i := strings.IndexAny(rest, ", \t")
+		var tok string
+		if i < 0 {
+			tok, rest = rest, ""
+		} else {
+			tok, rest = rest[:i], rest[i+1:]
+		}
+		if tok == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(tok, "=")
+		if !ok {
+			return a, newError(CodeIncompleteSignature, msgNotKeyValue(tok, header), "")
+		}
+		switch k {
+		case "Credential":
+			a.Credential, a.hasCredential = v, v != ""
+		case "Signature":
+			a.Signature, a.hasSignature = v, v != ""
+		case "SignedHeaders":
+			// AWS accepts an empty SignedHeaders here and fails later on Host.
+			a.SignedHeaders, a.hasSignedHeaders = v, true
+		}
+	}
+	if a.hasCredential && a.hasSignature && a.hasSignedHeaders && hasDate {
+		return a, nil
+	}
+	var msg string
+	if !a.hasCredential {
+		msg += "Authorization header requires 'Credential' parameter. "
+	}
+	if !a.hasSignature {
+		msg += "Authorization header requires 'Signature' parameter. "
+	}
+	if !a.hasSignedHeaders {
+		msg += "Authorization header requires 'SignedHeaders' parameter. "
+	}
+	if !hasDate {
+		msg += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+	}
+	return a, newError(CodeIncompleteSignature, msg+"Authorization="+header, accessKeyOf(a.Credential))
+}
+
+// Presigned holds the SigV4 parameters of a presigned (query-string) request.
+// Values are decoded. The Has fields record presence, even when empty.
+type Presigned struct {
+	Algorithm     string
+	Credential    string
+	Date          string
+	Expires       string
+	SignedHeaders string
+	Signature     string
+	SecurityToken string
+
+	HasAlgorithm, HasExpires, HasSecurityToken bool
+}
+
+// ParsePresigned extracts the X-Amz-* parameters from a raw query string. The
+// first value of a repeated parameter wins. ok is false when there is no
+// X-Amz-Algorithm parameter, i.e. the request is not presigned.
+func ParsePresigned(rawQuery string) (p Presigned, ok bool) {
+	if !strings.Contains(rawQuery, "X-Amz-") && !strings.Contains(rawQuery, "%") {
+		return p, false
+	}
+	var hasCred, hasDate, hasSH, hasSig bool
+	for rest := rawQuery; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, "&")
+		k, v, _ := strings.Cut(part, "=")
+		if strings.ContainsAny(k, "%+") {
+			k = string(appendUnescape(nil, k, true))
+		}
+		if !strings.HasPrefix(k, "X-Amz-") {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			v = string(appendUnescape(nil, v, true))
+		}
+		switch k[len("X-Amz-"):] {
+		case "Algorithm":
+			if !p.HasAlgorithm {
+				p.Algorithm, p.HasAlgorithm = v, true
+			}
+		case "Credential":
+			if !hasCred {
+				p.Credential, hasCred = v, true
+			}
+		case "Date":
+			if !hasDate {
+				p.Date, hasDate = v, true
+			}
+		case "Expires":
+			if !p.HasExpires {
+				p.Expires, p.HasExpires = v, true
+			}
+		case "SignedHeaders":
+			if !hasSH {
+				p.SignedHeaders, hasSH = v, true
+			}
+		case "Signature":
+			if !hasSig {
+				p.Signature, hasSig = v, true
+			}
+		case "Security-Token":
+			if !p.HasSecurityToken {
+				p.SecurityToken, p.HasSecurityToken = v, true
+			}
+		}
+	}
+	return p, p.HasAlgorithm
+}
+
+// incomplete returns the IncompleteSignature error listing every missing
+// (or empty) required parameter, or nil.
+func (p *Presigned) incomplete() *Error {
+	var msg string
+	if p.Algorithm == "" {
+		msg += "AWS query-string parameters must include 'X-Amz-Algorithm'. "
+	}
+	if p.Credential == "" {
+		msg += "AWS query-string parameters must include 'X-Amz-Credential'. "
+	}
+	if p.Signature == "" {
+		msg += "AWS query-string parameters must include 'X-Amz-Signature'. "
+	}
+	if p.SignedHeaders == "" {
+		msg += "AWS query-string parameters must include 'X-Amz-SignedHeaders'. "
+	}
+	if p.Date == "" {
+		msg += "AWS query-string parameters must include 'X-Amz-Date'. "
+	}
+	if msg == "" {
+		return nil
+	}
+	return newError(CodeIncompleteSignature, msg+msgReexamineQuery, accessKeyOf(p.Credential))
+}
+
+// scope is a parsed credential: key id and credential scope.
+type scope struct {
+	accessKeyID, date, region, service, terminator string
+}
+
+// parseCredential splits "AKID/date/region/service/terminator". Trailing
+// slashes are ignored, as AWS does.
+func parseCredential(cred string) (scope, *Error) {
+	var sc scope
+	c := strings.TrimRight(cred, "/")
+	if strings.Count(c, "/") != 4 {
+		return sc, newError(CodeIncompleteSignature, msgCredentialElements(cred), accessKeyOf(cred))
+	}
+	sc.accessKeyID, c, _ = strings.Cut(c, "/")
+	sc.date, c, _ = strings.Cut(c, "/")
+	sc.region, c, _ = strings.Cut(c, "/")
+	sc.service, sc.terminator, _ = strings.Cut(c, "/")
+	return sc, nil
+}
+
+// accessKeyOf returns the key id part of a credential, for audit.
+func accessKeyOf(cred string) string {
+	k, _, _ := strings.Cut(cred, "/")
+	if len(k) > maxAccessKeyIDLength {
+		return ""
+	}
+	return k
+}
+
+// maxAccessKeyIDLength is the longest access key id the IAM model allows.
+const maxAccessKeyIDLength = 128
+
+// validAccessKeyID reports whether id matches the IAM model's [\w]{16,128}.
+// Shorter ids are let through to the CredentialSource, which decides.
+func validAccessKeyID(id string) bool {
+	if id == "" || len(id) > maxAccessKeyIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseAmzDate parses the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z'.
+func parseAmzDate(v string) (time.Time, bool) {
+	if len(v) != len(amzDateLayout) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(amzDateLayout, v)
+	return t, err == nil
+}
+
+// parseHTTPDate parses a Date header: ISO 8601 basic format, or the HTTP
+// formats (RFC 1123 and its older relatives).
+func parseHTTPDate(v string) (time.Time, bool) {
+	if t, ok := parseAmzDate(v); ok {
+		return t, true
+	}
+	t, err := http.ParseTime(v)
+	return t.UTC(), err == nil
+}
+
+func formatAmzDate(t time.Time) string { return t.UTC().Format(amzDateLayout) }
+
+func appendAmzDate(b []byte, t time.Time) []byte { return t.UTC().AppendFormat(b, amzDateLayout) }
