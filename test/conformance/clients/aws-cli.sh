@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# aws CLI driver (v1 and v2): performs one conformance step and prints
+# "Field<TAB>value" lines (same contract as boto3_driver.py).
+#
+# Input (environment, set by run.sh): CONF_AWS (the aws binary), CONF_ENDPOINT
+# CONF_REGION CONF_SERVICE CONF_OP CONF_PARAMS (JSON) CONF_AKID CONF_SECRET
+# CONF_TOKEN CONF_SIGNING (normal | unsigned | dated:<seconds offset>), CONF_PYTHON.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+py=${CONF_PYTHON:-python3}
+emit() { printf '%s\t%s\n' "$1" "$2"; }
+
+aws_bin=${CONF_AWS:?CONF_AWS not set}
+op_cli=$("$py" "$here/util.py" kebab "$CONF_OP")
+params=${CONF_PARAMS:-}
+[[ -n $params ]] || params='{}'
+
+args=("$aws_bin" "$CONF_SERVICE" "$op_cli" --endpoint-url "$CONF_ENDPOINT" --region "$CONF_REGION"
+      --output json --cli-input-json "$params" --debug)
+prefix=()
+case ${CONF_SIGNING:-normal} in
+  normal) ;;
+  unsigned) args+=(--no-sign-request) ;;
+  dated:*)
+    off=${CONF_SIGNING#dated:}
+    if ! command -v faketime >/dev/null 2>&1; then
+      emit Skip "faketime not installed (apt-get install faketime)"; exit 0
+    fi
+    # faketime's relative offset: "-1200" seconds. It moves the CLI's clock only.
+    prefix=(faketime -f "$( ((off >= 0)) && printf '+' )${off}") ;;
+  *) emit Error "aws-cli driver: unknown CONF_SIGNING ${CONF_SIGNING}"; exit 0 ;;
+esac
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# A clean configuration: only what the step gives, nothing from ~/.aws or the environment.
+env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
+    -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_STS -u AWS_ENDPOINT_URL_IAM \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    AWS_ACCESS_KEY_ID="${CONF_AKID:-AKIDUNUSEDFORUNSIGNED}" \
+    AWS_SECRET_ACCESS_KEY="${CONF_SECRET:-unused}" \
+    ${CONF_TOKEN:+AWS_SESSION_TOKEN="$CONF_TOKEN"} \
+    AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER= AWS_CLI_AUTO_PROMPT=off \
+    AWS_EC2_METADATA_DISABLED=true \
+    "${prefix[@]}" "${args[@]}" >"$tmp/out" 2>"$tmp/err" </dev/null
+rc=$?
+
+# HTTP status from urllib3's debug line: "POST / HTTP/1.1" 403 166
+status=$(grep -oE '"(POST|GET) [^"]*" [0-9]{3}' "$tmp/err" | tail -n1 | grep -oE '[0-9]{3}$' || true)
+if ((rc == 0)); then
+  [[ -n $status ]] && emit HTTPStatus "$status"
+  "$py" "$here/util.py" flatten-json <"$tmp/out" || emit Error "aws CLI printed no JSON: $(head -c 300 "$tmp/out")"
+  exit 0
+fi
+line=$(grep -E '^An error occurred \(' "$tmp/err" | tail -n1 || true)
+if [[ $line =~ ^An\ error\ occurred\ \(([^\)]*)\)\ when\ calling\ the\ [A-Za-z0-9]+\ operation(\ \(reached max retries: [0-9]+\))?:\ (.*)$ ]]; then
+  emit Code "${BASH_REMATCH[1]}"
+  emit Message "${BASH_REMATCH[3]}"
+  [[ -n $status ]] && emit HTTPStatus "$status"
+else
+  last=$(grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2} |^\s|^$|^Traceback|^ *File ' "$tmp/err" | tail -n3 | tr '\n' ' ')
+  emit Error "aws exited $rc: ${last:0:400}"
+fi

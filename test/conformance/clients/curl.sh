@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# curl driver: performs one conformance step with `curl --aws-sigv4` and prints
+# "Field<TAB>value" lines (same contract as boto3_driver.py).
+#
+# Input (environment, set by run.sh): CONF_ENDPOINT CONF_REGION CONF_SERVICE
+# CONF_OP CONF_PARAMS (JSON) CONF_AKID CONF_SECRET CONF_TOKEN
+# CONF_SIGNING (normal | unsigned | dated:<seconds offset>), CONF_PYTHON.
+# The request is what the query protocol sends: POST / with a form body.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+py=${CONF_PYTHON:-python3}
+emit() { printf '%s\t%s\n' "$1" "$2"; }
+
+case $CONF_SERVICE in
+  sts) version=2011-06-15 ;;
+  iam) version=2010-05-08 ;;
+  *) emit Error "curl driver: no API version known for service $CONF_SERVICE"; exit 0 ;;
+esac
+body=$("$py" "$here/util.py" query-body "$CONF_OP" "$version" "${CONF_PARAMS:-}") || {
+  emit Error "curl driver: cannot encode parameters ${CONF_PARAMS:-}"; exit 0; }
+
+# Like a person would type it: -d gives Content-Type application/x-www-form-urlencoded.
+args=(curl -sS -X POST --max-time 30 -o - -w '\n%{http_code}' --data-binary "$body")
+prefix=()
+case ${CONF_SIGNING:-normal} in
+  normal|dated:*)
+    args+=(--aws-sigv4 "aws:amz:${CONF_REGION}:${CONF_SERVICE}" --user "${CONF_AKID}:${CONF_SECRET}")
+    [[ -n ${CONF_TOKEN:-} ]] && args+=(-H "X-Amz-Security-Token: ${CONF_TOKEN}")
+    if [[ $CONF_SIGNING == dated:* ]]; then
+      off=${CONF_SIGNING#dated:}
+      # curl sends X-Amz-Date twice when it is also given with -H, so move its clock instead.
+      if ! command -v faketime >/dev/null 2>&1; then
+        emit Skip "faketime not installed (apt-get install faketime)"; exit 0
+      fi
+      prefix=(faketime -f "$( ((off >= 0)) && printf '+' )${off}")
+    fi ;;
+  unsigned) ;;
+  *) emit Error "curl driver: unknown CONF_SIGNING ${CONF_SIGNING}"; exit 0 ;;
+esac
+args+=("${CONF_ENDPOINT%/}/")
+
+resp=$("${prefix[@]}" "${args[@]}" 2>&1 </dev/null)
+rc=$?
+if ((rc != 0)); then
+  emit Error "curl exited $rc: ${resp:0:300}"; exit 0
+fi
+status=${resp##*$'\n'}
+payload=${resp%$'\n'*}
+emit HTTPStatus "$status"
+printf '%s' "$payload" | "$py" "$here/util.py" flatten-xml

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Standard-library helpers shared by the shell drivers (aws CLI, curl).
+
+  util.py flatten-json        < JSON      -> "Path<TAB>value" lines
+  util.py flatten-xml         < XML       -> "Path<TAB>value" lines (query protocol response)
+  util.py query-body OP VERSION PARAMS_JSON -> x-www-form-urlencoded body
+  util.py kebab OP                         -> botocore's xform_name(OP, '-')
+
+Flattening rules (identical in every driver, see README.md):
+  nested keys are joined with '.', list items are numbered from 0
+  (XML <member> elements become list items), booleans are "true"/"false",
+  newlines in values are written as "\\n", ResponseMetadata is dropped.
+"""
+import json
+import re
+import sys
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+
+def emit(path, value):
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    value = str(value).replace("\\", "\\\\").replace("\n", "\\n")
+    sys.stdout.write("%s\t%s\n" % (path, value))
+
+
+def flatten(prefix, obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in ("ResponseMetadata", "$metadata"):
+                continue
+            flatten(prefix + "." + k if prefix else k, v)
+    elif isinstance(obj, list):
+        if not obj:
+            emit(prefix, "[]")
+        for i, v in enumerate(obj):
+            flatten("%s.%d" % (prefix, i), v)
+    elif obj is None:
+        return
+    else:
+        emit(prefix, obj)
+
+
+def local(tag):
+    return tag.split("}", 1)[-1]
+
+
+def xml_to_obj(el):
+    children = list(el)
+    if not children:
+        return el.text or ""
+    if all(local(c.tag) == "member" for c in children):
+        return [xml_to_obj(c) for c in children]
+    return {local(c.tag): xml_to_obj(c) for c in children}
+
+
+def flatten_xml(data):
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as e:
+        emit("Error", "response is not XML (%s): %r" % (e, data[:300]))
+        return
+    if local(root.tag) == "ErrorResponse":
+        err = None
+        for c in root:
+            if local(c.tag) == "Error":
+                err = c
+        if err is None:
+            emit("Error", "ErrorResponse without Error: %r" % data[:300])
+            return
+        for c in err:
+            emit(local(c.tag), c.text or "")
+        return
+    # <OpResponse><OpResult>...</OpResult><ResponseMetadata/></OpResponse>
+    for c in root:
+        if local(c.tag).endswith("Result"):
+            flatten("", xml_to_obj(c))
+
+
+def query_params(prefix, obj, out):
+    """Flatten like the query protocol: lists -> Name.member.N (1-based)."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            query_params(prefix + "." + k if prefix else k, v, out)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj, 1):
+            query_params("%s.member.%d" % (prefix, i), v, out)
+    elif isinstance(obj, bool):
+        out.append((prefix, "true" if obj else "false"))
+    else:
+        out.append((prefix, str(obj)))
+
+
+_first_cap = re.compile(r"(.)([A-Z][a-z]+)")
+_end_cap = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def kebab(name):
+    s = _first_cap.sub(r"\1-\2", name)
+    return _end_cap.sub(r"\1-\2", s).lower()
+
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "flatten-json":
+        data = sys.stdin.read()
+        if data.strip():
+            flatten("", json.loads(data))
+    elif cmd == "flatten-xml":
+        flatten_xml(sys.stdin.read())
+    elif cmd == "query-body":
+        op, version, params = argv[2], argv[3], json.loads(argv[4] or "{}")
+        out = [("Action", op), ("Version", version)]
+        query_params("", params, out)
+        sys.stdout.write(urllib.parse.urlencode(out, quote_via=urllib.parse.quote))
+    elif cmd == "kebab":
+        sys.stdout.write(kebab(argv[2]))
+    else:
+        sys.exit("util.py: unknown command %s" % cmd)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Castellan conformance: the same calls through the aws CLI v1 and v2, boto3, the AWS
+# SDK for JavaScript v3 and curl --aws-sigv4, compared with AWS's exact answers.
+#
+#   test/conformance/run.sh [--clients a,b] [--cases glob,glob] [--list]
+#
+# By default it builds ./cmd/castellan, starts `castellan serve` on a free loopback
+# port with a fresh data dir, and stops it at the end. To test a running server:
+#   CASTELLAN_ENDPOINT=http://127.0.0.1:8080 \
+#   CASTELLAN_CREDENTIALS_FILE=castellan-data/root-credentials test/conformance/run.sh
+# (or CASTELLAN_ROOT_ACCESS_KEY_ID + CASTELLAN_ROOT_SECRET_ACCESS_KEY instead of the file;
+# CASTELLAN_PROFILE picks the profile, default "castellan").
+# Other knobs: CASTELLAN_BIN (use this binary, no build), CONFORMANCE_CLIENTS,
+# CONFORMANCE_CASES, CONFORMANCE_PYTHON, CONFORMANCE_AWS_V1, CONFORMANCE_AWS_V2,
+# CONFORMANCE_KEEP=1 (keep the scratch dir). With CI set, a client that is not
+# installed (or a case it cannot run here) is a failure, not a skip.
+#
+# Output: one line per case and client, "PASS client case", "FAIL client case: got …,
+# want …", "SKIP client: not installed", then "N passed, M failed, K skipped".
+set -euo pipefail
+
+CONF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$CONF_DIR/../.." && pwd)
+export CONF_DIR
+PYTHON=${CONFORMANCE_PYTHON:-python3}
+
+# shellcheck source=lib/harness.sh
+source "$CONF_DIR/lib/harness.sh"
+# shellcheck source=lib/clients.sh
+source "$CONF_DIR/lib/clients.sh"
+
+list_only=0
+while (($#)); do
+  case $1 in
+    --clients) CONFORMANCE_CLIENTS=$2; shift 2 ;;
+    --clients=*) CONFORMANCE_CLIENTS=${1#*=}; shift ;;
+    --cases) CONFORMANCE_CASES=$2; shift 2 ;;
+    --cases=*) CONFORMANCE_CASES=${1#*=}; shift ;;
+    --list) list_only=1; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+for f in "$CONF_DIR"/cases/*.sh; do
+  # shellcheck disable=SC1090
+  source "$f"
+done
+
+if ((list_only)); then
+  for i in "${!C_NAME[@]}"; do
+    printf '%-28s %s %s%s  %s\n' "${C_NAME[i]}" "${C_SERVICE[i]}" "${C_OP[i]}" \
+      "${C_CLIENTS[i]:+ [${C_CLIENTS[i]}]}" "${C_DESC[i]}"
+  done
+  exit 0
+fi
+
+command -v "$PYTHON" >/dev/null 2>&1 || { echo "run.sh: needs $PYTHON (drivers use it)" >&2; exit 2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/castellan-conformance.XXXXXX")
+SERVER_PID=''
+cleanup() {
+  local rc=$?
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [[ ${CONFORMANCE_KEEP:-} == 1 ]]; then
+    echo "conformance: scratch dir kept: $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# read_credentials FILE PROFILE -> sets ROOT_AKID ROOT_SECRET
+read_credentials() {
+  local file=$1 profile=$2 line section='' k v
+  ROOT_AKID='' ROOT_SECRET=''
+  while IFS= read -r line || [[ -n $line ]]; do
+    line=${line%$'\r'}
+    if [[ $line =~ ^[[:space:]]*\[[[:space:]]*([^]]*[^][:space:]])[[:space:]]*\] ]]; then
+      section=${BASH_REMATCH[1]}; section=${section#profile }; continue
+    fi
+    [[ $section == "$profile" ]] || continue
+    [[ $line =~ ^[[:space:]]*([A-Za-z_]+)[[:space:]]*=[[:space:]]*(.*[^[:space:]])[[:space:]]*$ ]] || continue
+    k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
+    case $k in
+      aws_access_key_id) ROOT_AKID=$v ;;
+      aws_secret_access_key) ROOT_SECRET=$v ;;
+    esac
+  done <"$file"
+  [[ -n $ROOT_AKID && -n $ROOT_SECRET ]]
+}
+
+start_server() {
+  local bin=${CASTELLAN_BIN:-}
+  if [[ -z $bin ]]; then
+    bin=$WORK/castellan
+    echo "conformance: building ./cmd/castellan" >&2
+    (cd "$REPO_ROOT" && go build -o "$bin" ./cmd/castellan) >&2
+  fi
+  local port data=$WORK/data log=$WORK/server.log
+  port=$(free_port)
+  mkdir -p "$data"
+  # The harness's own variables are not server flags; keep them out of its environment.
+  env -u CASTELLAN_ENDPOINT -u CASTELLAN_CREDENTIALS_FILE -u CASTELLAN_PROFILE -u CASTELLAN_BIN \
+    "$bin" serve --addr "127.0.0.1:$port" --data-dir "$data" >"$log" 2>&1 </dev/null &
+  SERVER_PID=$!
+  local addr='' t
+  for t in $(seq 600); do # 60 s
+    if [[ $(cat "$log") =~ castellan\ listening\ on\ (http://[^[:space:]]+) ]]; then
+      addr=${BASH_REMATCH[1]}; break
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -z $addr ]]; then
+    echo "conformance: castellan serve did not print 'castellan listening on http://ADDR'; its output:" >&2
+    tail -n 40 "$log" >&2
+    return 1
+  fi
+  ENDPOINT=$addr
+  for t in $(seq 100); do # /readyz, 10 s
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "$ENDPOINT/readyz" 2>/dev/null || true) == 200 ]] && break
+    ((t < 100)) || echo "conformance: warning: $ENDPOINT/readyz is not 200 after 10 s; going on" >&2
+    sleep 0.1
+  done
+  CREDENTIALS_FILE=$data/root-credentials
+  for t in $(seq 50); do [[ -s $CREDENTIALS_FILE ]] && break; sleep 0.1; done
+  echo "conformance: castellan serve (pid $SERVER_PID) at $ENDPOINT, data dir $data" >&2
+}
+
+ENDPOINT='' CREDENTIALS_FILE=''
+if [[ -n ${CASTELLAN_ENDPOINT:-} ]]; then
+  ENDPOINT=${CASTELLAN_ENDPOINT%/}
+  CREDENTIALS_FILE=${CASTELLAN_CREDENTIALS_FILE:-}
+  echo "conformance: using the server at $ENDPOINT" >&2
+else
+  start_server
+fi
+
+if [[ -n ${CASTELLAN_ROOT_ACCESS_KEY_ID:-} && -n ${CASTELLAN_ROOT_SECRET_ACCESS_KEY:-} && -n ${CASTELLAN_ENDPOINT:-} && -z $CREDENTIALS_FILE ]]; then
+  ROOT_AKID=$CASTELLAN_ROOT_ACCESS_KEY_ID ROOT_SECRET=$CASTELLAN_ROOT_SECRET_ACCESS_KEY
+elif [[ -z $CREDENTIALS_FILE || ! -r $CREDENTIALS_FILE ]]; then
+  echo "conformance: no root credentials (${CREDENTIALS_FILE:-set CASTELLAN_CREDENTIALS_FILE or CASTELLAN_ROOT_ACCESS_KEY_ID/_SECRET_ACCESS_KEY})" >&2
+  exit 2
+elif ! read_credentials "$CREDENTIALS_FILE" "${CASTELLAN_PROFILE:-castellan}"; then
+  echo "conformance: $CREDENTIALS_FILE has no aws_access_key_id/aws_secret_access_key in profile ${CASTELLAN_PROFILE:-castellan}" >&2
+  exit 2
+fi
+
+# A key id in the server's format that it never issued, and a secret that is not the root's.
+UNKNOWN_AKID=AKIA$(LC_ALL=C tr -dc 'A-Z2-7' </dev/urandom | head -c 16 || true)
+BAD_SECRET=$(head -c 30 /dev/urandom | base64 | tr -d '\n')
+GLOBAL_VARS=(
+  [ENDPOINT]=$ENDPOINT [REGION]=${CONFORMANCE_REGION:-us-east-1} [ROOT_AKID]=$ROOT_AKID
+  [ROOT_SECRET]=$ROOT_SECRET [BAD_SECRET]=$BAD_SECRET [UNKNOWN_AKID]=$UNKNOWN_AKID
+  [RUN]=$(LC_ALL=C tr -dc 'a-z0-9' </dev/urandom | head -c 6 || true) [ACCOUNT]=''
+)
+
+# The account id: from GetCallerIdentity's ARN, asked through the first client available.
+discover_account() {
+  local c arn
+  for c in curl boto3 js aws-v1 aws-v2; do
+    detect_client "$c" || continue
+    arn=$(CONF_ENDPOINT=$ENDPOINT CONF_REGION=${GLOBAL_VARS[REGION]} CONF_SERVICE=sts \
+          CONF_OP=GetCallerIdentity CONF_PARAMS='{}' CONF_AKID=$ROOT_AKID CONF_SECRET=$ROOT_SECRET \
+          CONF_TOKEN='' CONF_SIGNING=normal CONF_PYTHON=$PYTHON timeout 120 "${DRIVER[@]}" 2>/dev/null \
+          | awk -F'\t' '$1 == "Arn" { print $2 }') || true
+    if [[ $arn =~ ^arn:[^:]+:(iam|sts)::([0-9]{12}): ]]; then
+      printf '%s' "${BASH_REMATCH[2]}"; return 0
+    fi
+    echo "conformance: GetCallerIdentity through $c gave no account ARN (${arn:-nothing})" >&2
+    return 1
+  done
+  return 1
+}
+if acct=$(discover_account); then
+  GLOBAL_VARS[ACCOUNT]=$acct
+  echo "conformance: account $acct, root key ${ROOT_AKID:0:4}…${ROOT_AKID: -4}" >&2
+else
+  GLOBAL_VARS[ACCOUNT]='<unknown: GetCallerIdentity failed>'
+fi
+
+clients=("${ALL_CLIENTS[@]}")
+if [[ -n ${CONFORMANCE_CLIENTS:-} ]]; then
+  read -r -a clients <<<"${CONFORMANCE_CLIENTS//,/ }"
+fi
+set +e # a failing case must not stop the run
+for c in "${clients[@]}"; do
+  if ! detect_client "$c"; then
+    report_skip "$c" "$WHY"
+    continue
+  fi
+  run_client "$c" "${DRIVER[@]}"
+done
+
+if ((FAILED)) && [[ -n $SERVER_PID ]]; then
+  echo "conformance: last lines of the server's output ($WORK/server.log):" >&2
+  tail -n 30 "$WORK/server.log" >&2
+fi
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+((FAILED == 0))
