@@ -1,0 +1,447 @@
+package policy
+
+import "strings"
+
+// Context supplies the condition keys of a request (aws:username,
+// aws:PrincipalTag/team, aws:CurrentTime, s3:prefix, …). Condition keys
+// are case-insensitive: the evaluator always asks with the key in lower
+// case, so implementations store lower-case keys. A key with several values
+// (aws:TagKeys) returns them all.
+type Context interface {
+	// Values returns the values of key (lower case). ok is false when the
+	// request has no such key.
+	Values(key string) (values []string, ok bool)
+}
+
+// ContextMap is a [Context] backed by a map whose keys are lower case. Use
+// [ContextMap.Set] or [NewContext] to fill it, so keys are normalised.
+type ContextMap map[string][]string
+
+// NewContext returns a ContextMap holding kv with its keys lower-cased.
+func NewContext(kv map[string][]string) ContextMap {
+	m := make(ContextMap, len(kv))
+	for k, v := range kv {
+		m[strings.ToLower(k)] = v
+	}
+	return m
+}
+
+// Values implements [Context].
+func (m ContextMap) Values(key string) ([]string, bool) {
+	v, ok := m[key]
+	return v, ok
+}
+
+// Set sets the values of key, lower-casing the key.
+func (m ContextMap) Set(key string, values ...string) {
+	m[strings.ToLower(key)] = values
+}
+
+// Request is what is being authorised.
+type Request struct {
+	Principal Principal
+	// Action is the service-prefixed action, e.g. "iam:CreateUser".
+	Action string
+	// Resource is the ARN of the resource acted on ("*" for actions that
+	// take none).
+	Resource string
+	// Context holds the request's condition keys; nil means none.
+	Context Context
+}
+
+// Input is the set of policies that apply to a request, gathered by the
+// caller.
+type Input struct {
+	// Identity holds the caller's identity-based policies: for an IAM user
+	// its inline and attached policies and those of its groups; for a role
+	// session, the role's.
+	Identity []*Policy
+	// Boundary is the caller's permissions boundary; nil means none.
+	Boundary *Policy
+	// Session holds the session policies of a temporary session (the
+	// inline Policy and the PolicyArns passed to AssumeRole*,
+	// GetFederationToken). nil means the session has no session policy (a
+	// role session then has its role's permissions). A non-nil empty slice
+	// means a session whose permissions are limited to nothing, such as a
+	// federated user created without a policy: nothing is allowed except
+	// by a resource-based policy that names the session.
+	Session []*Policy
+	// Resource is the resource-based policy of the resource, or the role's
+	// trust policy for sts:AssumeRole*; nil means none. A policy parsed as
+	// [Trust] is evaluated as a trust policy: it must itself allow the
+	// caller.
+	Resource *Policy
+	// IsRoot says the caller is the root user of its account: allowed
+	// everything in its own account unless explicitly denied.
+	IsRoot bool
+	// CrossAccount says the resource belongs to another account than the
+	// caller. Access then needs both the caller's policies and the
+	// resource-based (or trust) policy.
+	CrossAccount bool
+}
+
+// Decision is the outcome of an evaluation.
+type Decision uint8
+
+const (
+	// ImplicitDeny: no policy allowed the request (the default).
+	ImplicitDeny Decision = iota
+	// Allow: the request is allowed.
+	Allow
+	// ExplicitDeny: a Deny statement applied.
+	ExplicitDeny
+)
+
+// String returns the decision as IAM's simulator names it: "allowed",
+// "implicitDeny" or "explicitDeny".
+func (d Decision) String() string {
+	switch d {
+	case Allow:
+		return "allowed"
+	case ExplicitDeny:
+		return "explicitDeny"
+	}
+	return "implicitDeny"
+}
+
+// PolicyType says which kind of policy a statement or a decision belongs to.
+type PolicyType uint8
+
+const (
+	// NoPolicy is the zero PolicyType (an allow of the account root).
+	NoPolicy PolicyType = iota
+	// IdentityBased: a user's, group's or role's policy.
+	IdentityBased
+	// ResourceBased: a resource-based or role trust policy.
+	ResourceBased
+	// PermissionsBoundary: a permissions boundary.
+	PermissionsBoundary
+	// SessionPolicy: a session policy.
+	SessionPolicy
+)
+
+var policyTypeNames = [...]string{"", "identity-based policy", "resource-based policy", "permissions boundary", "session policy"}
+var policyTypeArticles = [...]string{"", "an", "a", "a", "a"}
+
+// String returns the name AWS uses in AccessDenied messages, e.g.
+// "identity-based policy" or "permissions boundary".
+func (t PolicyType) String() string {
+	if int(t) < len(policyTypeNames) {
+		return policyTypeNames[t]
+	}
+	return ""
+}
+
+// StatementRef identifies a statement of the evaluated [Input].
+type StatementRef struct {
+	Type      PolicyType `json:"-"`
+	Policy    int        `json:"policyIndex"`    // index in Input.Identity or Input.Session; 0 for the boundary and resource policy
+	Statement int        `json:"statementIndex"` // index in the policy's statements
+	Sid       string     `json:"sid,omitempty"`
+}
+
+// Result is the outcome of [Evaluate].
+type Result struct {
+	Decision Decision
+	// Type is the policy type that decided: for ExplicitDeny the type of
+	// the denying policy; for ImplicitDeny the type that lacked an Allow
+	// (the one AWS names in "because no … allows"); for Allow the type
+	// whose Allow granted access (NoPolicy for the account root).
+	Type PolicyType
+	// Statement is the decisive statement: the Deny for ExplicitDeny, the
+	// granting Allow for Allow; zero for ImplicitDeny.
+	Statement StatementRef
+}
+
+// Allowed reports whether the decision is Allow.
+func (r Result) Allowed() bool { return r.Decision == Allow }
+
+// Evaluate decides req against the policies in in, following AWS's
+// evaluation logic for one account (and its cross-account rule):
+//
+//  1. A Deny statement that applies, in any policy, is an ExplicitDeny.
+//  2. The root user of the account is allowed (same account).
+//  3. A role trust policy must itself allow the caller; a cross-account
+//     request needs a resource-based policy that allows it.
+//  4. A same-account resource-based policy that names the caller (user,
+//     session, or "*") allows, whatever the other policies say; one that
+//     names the caller's role still needs the boundary and session
+//     policies to allow; one that names the account defers to identity
+//     policies.
+//  5. Otherwise an identity-based policy must allow, and so must the
+//     permissions boundary and a session policy when there are any.
+//
+// Evaluate does not allocate for policies whose variable expansions fit in
+// 512 bytes. It is safe for concurrent use. Special cases that are the
+// caller's business: sts:GetCallerIdentity is always allowed, and service
+// control policies are not modelled.
+func Evaluate(req *Request, in *Input) Result {
+	e := evaluator{req: req, ctx: req.Context}
+	return e.run(in)
+}
+
+// evaluator holds one evaluation; tr is nil except for Explain.
+type evaluator struct {
+	req *Request
+	ctx Context
+	tr  *trace
+}
+
+func (e *evaluator) values(key string) ([]string, bool) {
+	if e.ctx == nil {
+		return nil, false
+	}
+	return e.ctx.Values(key)
+}
+
+func (e *evaluator) missing(key string) {
+	if e.tr != nil {
+		e.tr.missing(key)
+	}
+}
+
+// setResult summarises one kind of policy.
+type setResult struct {
+	allow, deny       bool
+	allowRef, denyRef StatementRef
+	pm                principalMatch // best principal match of an allow (resource policies)
+}
+
+func (e *evaluator) evalPolicy(r *setResult, t PolicyType, idx int, p *Policy) {
+	for i := range p.stmts {
+		s := &p.stmts[i]
+		pm, ok := e.applies(s, t == ResourceBased)
+		if !ok {
+			continue
+		}
+		ref := StatementRef{Type: t, Policy: idx, Statement: i, Sid: s.sid}
+		if e.tr != nil {
+			e.tr.matched(ref, s.deny)
+		}
+		if s.deny {
+			if !r.deny {
+				r.deny, r.denyRef = true, ref
+			}
+			continue
+		}
+		if !r.allow || pmRank(pm) > pmRank(r.pm) {
+			r.allow, r.allowRef, r.pm = true, ref, pm
+		}
+	}
+}
+
+// pmRank orders principal matches by how much they grant on their own.
+func pmRank(pm principalMatch) int {
+	switch pm {
+	case pmDirect, pmAll, pmService, pmFederated:
+		return 3
+	case pmRole:
+		return 2
+	case pmAccount:
+		return 1
+	}
+	return 0
+}
+
+// applies reports whether statement s applies to the request.
+func (e *evaluator) applies(s *statement, resourcePolicy bool) (principalMatch, bool) {
+	req := e.req
+	hit := false
+	for i := range s.actions {
+		a := &s.actions[i]
+		if a.any || glob(a.text, req.Action, true) {
+			hit = true
+			break
+		}
+	}
+	if hit == s.notAction {
+		return pmNone, false
+	}
+	if !s.anyResource {
+		hit = false
+		for i := range s.resources {
+			if e.matchResource(&s.resources[i], req.Resource) {
+				hit = true
+				break
+			}
+		}
+		if hit == s.notResource {
+			return pmNone, false
+		}
+	}
+	pm := pmNone
+	if s.principal != nil {
+		pm = s.principal.match(&req.Principal)
+		if s.notPrincipal {
+			if pm != pmNone {
+				return pmNone, false
+			}
+			pm = pmAccount
+		} else if pm == pmNone {
+			return pmNone, false
+		}
+	}
+	ok := true
+	for i := range s.conds {
+		if !s.conds[i].eval(e) {
+			ok = false
+			if e.tr == nil {
+				break
+			}
+		}
+	}
+	return pm, ok
+}
+
+func (e *evaluator) matchResource(p *pattern, res string) bool {
+	if p.any {
+		return true
+	}
+	if p.segs == nil {
+		return matchARN(p.text, res)
+	}
+	var arr [maxVarBuf]byte
+	b, ok := e.expand(p, arr[:0])
+	return ok && matchARN(b, res)
+}
+
+// matchValue matches request value rv against a string or ARN condition
+// value under the positive operator op.
+func (e *evaluator) matchValue(p *pattern, op opKind, rv string) bool {
+	if p.segs == nil {
+		return matchText(p.text, op, rv)
+	}
+	var arr [maxVarBuf]byte
+	b, ok := e.expand(p, arr[:0])
+	return ok && matchText(b, op, rv)
+}
+
+func matchText[P byteseq](p P, op opKind, rv string) bool {
+	switch op {
+	case opStringEquals:
+		return string(p) == rv
+	case opStringEqualsIgnoreCase:
+		return equalFold(p, rv)
+	case opStringLike:
+		return glob(p, rv, false)
+	case opArnEquals, opArnLike:
+		return matchARN(p, rv)
+	}
+	return false
+}
+
+func equalFold[P byteseq](p P, s string) bool {
+	return strings.EqualFold(string(p), s)
+}
+
+// expand substitutes the policy variables of p into buf. It fails when a
+// variable without default has no single value.
+func (e *evaluator) expand(p *pattern, buf []byte) ([]byte, bool) {
+	for i := range p.segs {
+		seg := &p.segs[i]
+		buf = append(buf, seg.text...)
+		if seg.key == "" {
+			continue
+		}
+		vals, ok := e.values(seg.key)
+		switch {
+		case ok && len(vals) == 1 && safeValue(vals[0]):
+			buf = append(buf, vals[0]...)
+		case seg.hasDef:
+			buf = append(buf, seg.def...)
+		default:
+			e.missing(seg.keyRaw)
+			return buf, false
+		}
+	}
+	return buf, true
+}
+
+// safeValue rejects values holding the wildcard marker bytes (invalid
+// UTF-8), which would otherwise act as wildcards once substituted.
+func safeValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] == mStar || v[i] == mQuest {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *evaluator) run(in *Input) Result {
+	var id, bd, ss, rs setResult
+	for i, p := range in.Identity {
+		if p != nil {
+			e.evalPolicy(&id, IdentityBased, i, p)
+		}
+	}
+	if in.Boundary != nil {
+		e.evalPolicy(&bd, PermissionsBoundary, 0, in.Boundary)
+	}
+	for i, p := range in.Session {
+		if p != nil {
+			e.evalPolicy(&ss, SessionPolicy, i, p)
+		}
+	}
+	if in.Resource != nil {
+		e.evalPolicy(&rs, ResourceBased, 0, in.Resource)
+	}
+	switch {
+	case id.deny:
+		return Result{Decision: ExplicitDeny, Type: IdentityBased, Statement: id.denyRef}
+	case bd.deny:
+		return Result{Decision: ExplicitDeny, Type: PermissionsBoundary, Statement: bd.denyRef}
+	case ss.deny:
+		return Result{Decision: ExplicitDeny, Type: SessionPolicy, Statement: ss.denyRef}
+	case rs.deny:
+		return Result{Decision: ExplicitDeny, Type: ResourceBased, Statement: rs.denyRef}
+	}
+	boundaryOK := in.Boundary == nil || bd.allow
+	sessionOK := in.Session == nil || ss.allow
+	identity := func() Result {
+		switch {
+		case in.IsRoot:
+			return Result{Decision: Allow}
+		case !id.allow:
+			return Result{Type: IdentityBased}
+		case !boundaryOK:
+			return Result{Type: PermissionsBoundary}
+		case !sessionOK:
+			return Result{Type: SessionPolicy}
+		}
+		return Result{Decision: Allow, Type: IdentityBased, Statement: id.allowRef}
+	}
+	resourceGrant := Result{Decision: Allow, Type: ResourceBased, Statement: rs.allowRef}
+	trust := in.Resource != nil && in.Resource.kind == Trust
+	if in.CrossAccount || trust {
+		if !rs.allow {
+			if in.CrossAccount && !trust {
+				if r := identity(); r.Decision != Allow {
+					return r
+				}
+			}
+			return Result{Type: ResourceBased}
+		}
+		if in.CrossAccount {
+			if r := identity(); r.Decision != Allow {
+				return r
+			}
+			return resourceGrant
+		}
+	}
+	if rs.allow {
+		switch pmRank(rs.pm) {
+		case 3:
+			return resourceGrant
+		case 2:
+			switch {
+			case !boundaryOK:
+				return Result{Type: PermissionsBoundary}
+			case !sessionOK:
+				return Result{Type: SessionPolicy}
+			}
+			return resourceGrant
+		}
+	}
+	return identity()
+}
