@@ -66,7 +66,7 @@ func compilePattern(s string, wild, vars bool) pattern {
 }
 
 // parseVariable parses the inside of ${…}: an escape (*, ?, $) or a key
-// with an optional default value in single quotes ('' is a quote).
+// with an optional default value in single quotes (” is a quote).
 func parseVariable(inner string) (seg patSeg, lit byte, ok bool) {
 	switch inner {
 	case "*", "?", "$":

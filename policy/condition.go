@@ -177,13 +177,13 @@ type condition struct {
 
 // cval is a compiled condition value.
 type cval struct {
-	raw  string
-	pat  pattern // string and ARN operators
-	num  float64
-	t    time.Time
-	ip   netip.Prefix
-	b    bool // Null: true tests absence
-	ok   bool // the value parsed for its operator
+	raw string
+	pat pattern // string and ARN operators
+	num float64
+	t   time.Time
+	ip  netip.Prefix
+	b   bool // Null: true tests absence
+	ok  bool // the value parsed for its operator
 }
 
 func compileCondition(opName string, o operator, key string, vals []string, vars bool) condition {

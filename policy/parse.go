@@ -53,14 +53,14 @@ func MustParse(doc string, kind Kind) *Policy {
 
 // rawStatement is a statement after the syntax check.
 type rawStatement struct {
-	sid                          *string
-	effect                       string
-	action, notAction            []string
-	hasAction, hasNotAction      bool
-	resource, notResource        []string
-	hasResource, hasNotResource  bool
-	principal, notPrincipal      *jvalue
-	condition                    *jvalue
+	sid                         *string
+	effect                      string
+	action, notAction           []string
+	hasAction, hasNotAction     bool
+	resource, notResource       []string
+	hasResource, hasNotResource bool
+	principal, notPrincipal     *jvalue
+	condition                   *jvalue
 }
 
 type validator struct {
