@@ -136,3 +136,7 @@ func wantErr(t testing.TB, err error, code, msg string) {
 		t.Errorf("error = %s %q,\n want %s %q", e.Code, e.Message, code, msg)
 	}
 }
+
+func errorsAs(err error, target **Error) bool { return errors.As(err, target) }
+
+func hexString(b []byte) string { return hex.EncodeToString(b) }
