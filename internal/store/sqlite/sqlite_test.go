@@ -1,8 +1,17 @@
 package sqlite
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/castellan-sts/castellan/internal/secret"
 	"github.com/castellan-sts/castellan/internal/store"
@@ -41,4 +50,331 @@ func TestConformance(t *testing.T) {
 			return s
 		})
 	})
+}
+
+func openFile(t *testing.T, path string, opts ...Option) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), path, testBox(t), opts...)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	return s
+}
+
+func seedAccount(t *testing.T, s *Store) {
+	t.Helper()
+	if err := s.CreateAccount(t.Context(), store.Account{ID: "123456789012", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNoSecretInClear writes secrets and checks that neither the database
+// file nor its WAL holds their bytes, while open and after close. It also
+// checks that a non-secret value written alongside is found, so the search
+// is known to look where the rows are.
+func TestNoSecretInClear(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "castellan.db")
+	s := openFile(t, path)
+	seedAccount(t, s)
+	const userName = "visible-user-name-7c1f"
+	if err := s.CreateUser(ctx, store.User{AccountID: "123456789012", ID: "AIDAVISIBLE", Name: userName, Path: "/", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{
+		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY1",
+		"root-secret-access-key-9b8a7c6d5e4f3a2b1c0d",
+		"keyring-signing-key-0123456789abcdef012345",
+	}
+	keys := []store.AccessKey{
+		{AccountID: "123456789012", ID: "AKIAUSERKEY000000001", UserID: "AIDAVISIBLE", Secret: secret.New(secrets[0]), Status: store.KeyActive, CreatedAt: time.Now()},
+		{AccountID: "123456789012", ID: "AKIAROOTKEY000000001", Secret: secret.New(secrets[1]), Status: store.KeyActive, CreatedAt: time.Now()},
+	}
+	for _, k := range keys {
+		if err := s.CreateAccessKey(ctx, k, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddKeyringKey(ctx, store.KeyringKey{ID: "kr1", Secret: secret.New(secrets[2]), CreatedAt: time.Now(), Primary: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	check := func(when string, wantFiles ...string) {
+		t.Helper()
+		var all []byte
+		for _, suffix := range wantFiles {
+			b, err := os.ReadFile(path + suffix)
+			if err != nil {
+				t.Fatalf("%s: %v", when, err)
+			}
+			all = append(all, b...)
+		}
+		for _, sec := range secrets {
+			if bytes.Contains(all, []byte(sec)) {
+				t.Errorf("%s: secret %.8s… found in clear in %q", when, sec, wantFiles)
+			}
+		}
+		if !bytes.Contains(all, []byte(userName)) {
+			t.Errorf("%s: user name not found in %q; the search does not see the rows", when, wantFiles)
+		}
+	}
+	check("open", "", "-wal")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); err == nil {
+			files = append(files, suffix)
+		}
+	}
+	check("closed", files...)
+
+	// And the secrets still open with the master key.
+	s = openFile(t, path)
+	defer s.Close()
+	got, err := s.GetAccessKey(ctx, keys[0].ID)
+	if err != nil || got.Secret.Reveal() != secrets[0] {
+		t.Errorf("GetAccessKey after reopen: secret round-trip failed (%v)", err)
+	}
+}
+
+// TestWrongMasterKey: a store opened with another master key fails to open
+// the secrets instead of returning garbage or "not found".
+func TestWrongMasterKey(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "castellan.db")
+	s := openFile(t, path)
+	seedAccount(t, s)
+	k := store.AccessKey{AccountID: "123456789012", ID: "AKIAROOTKEY000000001", Secret: secret.New("s3cr3t"), Status: store.KeyActive, CreatedAt: time.Now()}
+	if err := s.CreateAccessKey(ctx, k, 2); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	other, err := secret.NewBox(bytes.Repeat([]byte{0xAA}, secret.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.GetAccessKey(ctx, k.ID)
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetAccessKey with another master key = %v, want an open error", err)
+	}
+}
+
+// TestFileMode: the database and its -wal and -shm are 0600, whether
+// SQLite created them or they existed with wider permissions.
+func TestFileMode(t *testing.T) {
+	dir := t.TempDir()
+	check := func(path string) {
+		t.Helper()
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			fi, err := os.Stat(path + suffix)
+			if err != nil {
+				t.Fatalf("stat %s: %v", suffix, err)
+			}
+			if got := fi.Mode().Perm(); got != 0o600 {
+				t.Errorf("mode of %s = %v, want 0600", filepath.Base(path+suffix), got)
+			}
+		}
+	}
+
+	fresh := filepath.Join(dir, "fresh.db")
+	s := openFile(t, fresh)
+	seedAccount(t, s) // so the WAL has content
+	check(fresh)
+	s.Close()
+
+	loose := filepath.Join(dir, "loose.db")
+	if err := os.WriteFile(loose, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(loose, 0o644); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	s = openFile(t, loose)
+	defer s.Close()
+	seedAccount(t, s)
+	check(loose)
+}
+
+// TestMigrations applies the migrations to an empty database and checks
+// the bookkeeping and the schema; opening again applies nothing.
+func TestMigrations(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "castellan.db")
+
+	applied, err := Migrate(ctx, path)
+	if err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	want := Migrations()
+	if diff := cmp.Diff(names(want), names(applied)); diff != "" {
+		t.Errorf("Migrate applied mismatch (-want +got):\n%s", diff)
+	}
+	if len(want) == 0 || want[0].Version != 1 || want[0].Name != "0001_init.up.sql" {
+		t.Fatalf("Migrations() = %v, want 0001_init.up.sql first", names(want))
+	}
+
+	s := openFile(t, path, WithoutAutoMigrate())
+	type row struct {
+		Version int
+		Name    string
+	}
+	var rows []row
+	r, err := s.r.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var x row
+		var appliedAt int64
+		if err := r.Scan(&x.Version, &x.Name, &appliedAt); err != nil {
+			t.Fatal(err)
+		}
+		if appliedAt <= 0 {
+			t.Errorf("schema_migrations %d: applied_at = %d", x.Version, appliedAt)
+		}
+		rows = append(rows, x)
+	}
+	r.Close()
+	var wantRows []row
+	for _, m := range want {
+		wantRows = append(wantRows, row{m.Version, m.Name})
+	}
+	if diff := cmp.Diff(wantRows, rows); diff != "" {
+		t.Errorf("schema_migrations mismatch (-want +got):\n%s", diff)
+	}
+
+	var objects []string
+	r, err = s.r.QueryContext(ctx, `SELECT type || ' ' || name FROM sqlite_schema
+WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var o string
+		if err := r.Scan(&o); err != nil {
+			t.Fatal(err)
+		}
+		objects = append(objects, o)
+	}
+	r.Close()
+	wantObjects := []string{
+		"index access_keys_user",
+		"index keyring_keys_one_primary",
+		"index users_account_name",
+		"table access_keys",
+		"table accounts",
+		"table keyring_keys",
+		"table schema_migrations",
+		"table users",
+	}
+	if diff := cmp.Diff(wantObjects, objects); diff != "" {
+		t.Errorf("schema objects mismatch (-want +got):\n%s", diff)
+	}
+	seedAccount(t, s)
+	s.Close()
+
+	// Re-running is a no-op that keeps the data.
+	applied, err = Migrate(ctx, path)
+	if err != nil || len(applied) != 0 {
+		t.Errorf("second Migrate = %v, %v; want nothing applied", names(applied), err)
+	}
+	s = openFile(t, path)
+	if _, err := s.GetAccount(ctx); err != nil {
+		t.Errorf("GetAccount after re-open: %v", err)
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(want) {
+		t.Errorf("schema_migrations after re-open = %d rows, %v; want %d", n, err, len(want))
+	}
+	s.Close()
+}
+
+// TestOpenSchemaChecks: without auto-migration Open refuses a database that
+// lacks migrations, and Open always refuses one from a newer binary.
+func TestOpenSchemaChecks(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+
+	empty := filepath.Join(dir, "empty.db")
+	_, err := Open(ctx, empty, testBox(t), WithoutAutoMigrate())
+	if !errors.Is(err, ErrPendingMigrations) {
+		t.Errorf("Open(empty, WithoutAutoMigrate) = %v, want ErrPendingMigrations", err)
+	}
+
+	newer := filepath.Join(dir, "newer.db")
+	s := openFile(t, newer)
+	if _, err := s.w.ExecContext(ctx, insertMigration, 9999, "9999_future.up.sql", 1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, opts := range [][]Option{nil, {WithoutAutoMigrate()}} {
+		if s, err := Open(ctx, newer, testBox(t), opts...); err == nil || !strings.Contains(err.Error(), "newer") {
+			if s != nil {
+				s.Close()
+			}
+			t.Errorf("Open(newer schema, %d opts) = %v, want a newer-schema error", len(opts), err)
+		}
+	}
+}
+
+func TestMigrationFiles(t *testing.T) {
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if strings.TrimSpace(m.sql) == "" {
+			t.Errorf("%s is empty", m.Name)
+		}
+	}
+}
+
+// TestTwoStoresOneFile: two Stores on one file (as two processes would
+// be) write concurrently without SQLITE_BUSY reaching the caller.
+func TestTwoStoresOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "castellan.db")
+	a := openFile(t, path, WithSynchronousNormal())
+	defer a.Close()
+	b := openFile(t, path, WithSynchronousNormal())
+	defer b.Close()
+	seedAccount(t, a)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i, s := range []*Store{a, b, a, b} {
+		wg.Go(func() {
+			for j := range 40 {
+				u := store.User{AccountID: "123456789012", ID: fmt.Sprintf("AIDA%d-%d", i, j),
+					Name: fmt.Sprintf("u%d-%d", i, j), Path: "/", CreatedAt: time.Now()}
+				if err := s.CreateUser(t.Context(), u); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	page, err := b.ListUsers(t.Context(), "123456789012", store.ListOptions{Limit: 1000})
+	if err != nil || len(page.Items) != 160 {
+		t.Errorf("ListUsers = %d users, %v; want 160", len(page.Items), err)
+	}
+}
+
+func names(ms []Migration) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Name)
+	}
+	return out
 }
