@@ -1,0 +1,180 @@
+// Package app is the composition root of `castellan serve`: configuration
+// → master key → store → bootstrap → services → HTTP server, and graceful
+// shutdown. It is the only package that imports the store backends.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/castellan-sts/castellan/internal/authn"
+	"github.com/castellan-sts/castellan/internal/config"
+	"github.com/castellan-sts/castellan/internal/metrics"
+	"github.com/castellan-sts/castellan/internal/secret"
+	"github.com/castellan-sts/castellan/internal/server"
+	"github.com/castellan-sts/castellan/internal/store"
+	"github.com/castellan-sts/castellan/internal/store/sqlite"
+	"github.com/castellan-sts/castellan/internal/sts"
+	"github.com/castellan-sts/castellan/sigv4"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish
+// after SIGTERM.
+const shutdownTimeout = 30 * time.Second
+
+// App is a configured, running-capable server.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	store    store.Store
+	handler  http.Handler
+	account  string
+	registry *prometheus.Registry
+}
+
+// Options are the injectable dependencies of New (tests set Now).
+type Options struct {
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// New builds the application: it opens the store, bootstraps the account
+// and wires the services. Call Close when done (Run does it).
+func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: opt.Logger, now: opt.Now}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	mk, created, err := secret.LoadOrCreateMasterKey(cfg.MasterKey, cfg.MasterKeyPath())
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		a.log.Info("master key created", "path", cfg.MasterKeyPath())
+	}
+	box, err := secret.NewBox(mk)
+	if err != nil {
+		return nil, err
+	}
+	a.store, err = openStore(ctx, &cfg, box)
+	if err != nil {
+		return nil, err
+	}
+	a.account, err = bootstrap(ctx, a.store, &cfg, a.now(), a.log)
+	if err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(a.registry)
+
+	regions := cfg.EnabledRegions()
+	source := authn.NewSource(authn.Config{Keys: a.store, Now: a.now, Logger: a.log})
+	verifier := &sigv4.Verifier{
+		Credentials: source,
+		AllowRegion: func(r string) bool { return slices.Contains(regions, r) },
+		MaxSkew:     cfg.MaxClockSkew,
+		Now:         a.now,
+	}
+	srv, err := server.New(server.Config{
+		Logger:   a.log,
+		Now:      a.now,
+		Verifier: verifier,
+		STS:      sts.New(sts.Config{Logger: a.log, Now: a.now}),
+		Registry: a.registry,
+		Metrics:  m,
+		Ready:    a.store.Ping,
+	})
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	a.handler = srv
+	return a, nil
+}
+
+func openStore(ctx context.Context, cfg *config.Config, box *secret.Box) (store.Store, error) {
+	path := cfg.SQLitePath()
+	if path == "" {
+		return nil, fmt.Errorf("--store-url %q: unsupported store (want a SQLite path or sqlite:// URL)", cfg.StoreURL)
+	}
+	st, err := sqlite.Open(ctx, path, box)
+	if err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	return st, nil
+}
+
+// Handler returns the HTTP handler (for in-process tests).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// AccountID returns the account the server serves.
+func (a *App) AccountID() string { return a.account }
+
+// Store returns the store (for tests that seed data).
+func (a *App) Store() store.Store { return a.store }
+
+// Close releases the store.
+func (a *App) Close() error { return a.store.Close() }
+
+// Run listens on the configured address, prints the contract's
+// "castellan listening on http://ADDR" line to out, and serves until ctx
+// is cancelled; then in-flight requests finish (up to shutdownTimeout) and
+// the store is closed.
+func (a *App) Run(ctx context.Context, out io.Writer) error {
+	defer a.Close()
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: server.ReadHeaderTimeout,
+		ReadTimeout:       server.ReadTimeout,
+		WriteTimeout:      server.WriteTimeout,
+		IdleTimeout:       server.IdleTimeout,
+		MaxHeaderBytes:    server.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(out, "castellan listening on http://%s\n", ln.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"context"
+
+	"github.com/castellan-sts/castellan/internal/identity"
+	"github.com/castellan-sts/castellan/internal/protocol"
+)
+
+// invokeFunc runs one operation with decoded parameters.
+type invokeFunc func(ctx context.Context, call *identity.Call, p *protocol.Params) (any, error)
+
+// operation is one registered API operation.
+type operation struct {
+	name   string
+	invoke invokeFunc
+	// unsigned operations (AssumeRoleWithWebIdentity, AssumeRoleWithSAML)
+	// authenticate by their own token, not SigV4.
+	unsigned bool
+}
+
+// op adapts a typed service method to an invokeFunc: the query parameters
+// are decoded into a new In, and a nil *Out becomes a response without a
+// Result element.
+func op[In, Out any](f func(context.Context, *identity.Call, *In) (*Out, error)) invokeFunc {
+	return func(ctx context.Context, call *identity.Call, p *protocol.Params) (any, error) {
+		in := new(In)
+		if err := protocol.Decode(p, in); err != nil {
+			return nil, err
+		}
+		out, err := f(ctx, call, in)
+		if err != nil || out == nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
+// op0 adapts a service method that takes no input.
+func op0[Out any](f func(context.Context, *identity.Call) (*Out, error)) invokeFunc {
+	return func(ctx context.Context, call *identity.Call, _ *protocol.Params) (any, error) {
+		out, err := f(ctx, call)
+		if err != nil || out == nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
+// service is a query-protocol service: its model and its operations.
+type service struct {
+	name  string // signing name: sts, iam
+	model *protocol.Model
+	ops   map[string]*operation
+}
+
+func (s *service) add(name string, f invokeFunc) *operation {
+	o := &operation{name: name, invoke: f}
+	s.ops[name] = o
+	return o
+}

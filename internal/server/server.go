@@ -1,0 +1,387 @@
+// Package server is Castellan's HTTP edge: it routes requests to the query
+// (STS, IAM) and JSON (CloudTrail) protocols, bounds every input,
+// authenticates with SigV4, authorises, invokes the service operation and
+// renders its result or its error exactly once. Health, readiness and
+// metrics endpoints share the port.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/castellan-sts/castellan/internal/awserr"
+	"github.com/castellan-sts/castellan/internal/identity"
+	"github.com/castellan-sts/castellan/internal/metrics"
+	"github.com/castellan-sts/castellan/internal/protocol"
+	"github.com/castellan-sts/castellan/internal/sts"
+	"github.com/castellan-sts/castellan/sigv4"
+)
+
+// Authorizer decides whether an authenticated call may run an operation.
+// It returns nil to allow, or the AccessDenied error to send.
+type Authorizer interface {
+	Authorize(ctx context.Context, call *identity.Call, service, op string, p *protocol.Params) error
+}
+
+// Config wires a Server.
+type Config struct {
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Verifier *sigv4.Verifier
+	// Authorizer may be nil: then only the account's root may call IAM
+	// (the rule until the policy engine is wired).
+	Authorizer Authorizer
+	STS        *sts.Service
+	Registry   *prometheus.Registry
+	Metrics    *metrics.Metrics
+	// Ready reports whether the server can serve (store reachable …).
+	Ready func(ctx context.Context) error
+}
+
+// Server is the HTTP handler of `castellan serve`.
+type Server struct {
+	log      *slog.Logger
+	now      func() time.Time
+	verifier *sigv4.Verifier
+	authz    Authorizer
+	metrics  *metrics.Metrics
+	ready    func(ctx context.Context) error
+	mux      *http.ServeMux
+	// byVersion finds a query service by its Version parameter.
+	byVersion map[string]*service
+	services  []*service
+}
+
+// New returns a Server.
+func New(cfg Config) (*Server, error) {
+	s := &Server{
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		verifier:  cfg.Verifier,
+		authz:     cfg.Authorizer,
+		metrics:   cfg.Metrics,
+		ready:     cfg.Ready,
+		byVersion: map[string]*service{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.verifier == nil {
+		return nil, errors.New("server: a SigV4 verifier is required")
+	}
+	if cfg.STS != nil {
+		svc, err := s.addService("sts")
+		if err != nil {
+			return nil, err
+		}
+		registerSTS(svc, cfg.STS)
+	}
+	if _, err := s.addService("iam"); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	if cfg.Registry != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	}
+	s.mux.HandleFunc("/", s.handleAPI)
+	return s, nil
+}
+
+func (s *Server) addService(name string) (*service, error) {
+	m, err := protocol.LoadModel(name)
+	if err != nil {
+		return nil, err
+	}
+	svc := &service{name: name, model: m, ops: map[string]*operation{}}
+	s.byVersion[m.Version] = svc
+	s.services = append(s.services, svc)
+	return svc, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+// newRequestID returns a random UUID (version 4), AWS's request id shape.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+// exchange is one API request in flight: what the edge learned so far, for
+// rendering, logging and metrics.
+type exchange struct {
+	w         http.ResponseWriter
+	r         *http.Request
+	requestID string
+	kind      protocol.Kind
+	svc       *service
+	action    string
+	start     time.Time
+}
+
+func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{w: w, r: r, requestID: newRequestID(), start: s.now()}
+	w.Header().Set("x-amzn-RequestId", x.requestID)
+	// The JS and Go SDKs correct their clock from Date, so it must be exact.
+	w.Header().Set("Date", x.start.UTC().Format(http.TimeFormat))
+	if r.URL.Path != "/" {
+		s.fail(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation for path %s", truncate(r.URL.Path, 128)))
+		return
+	}
+	if r.Header.Get("X-Amz-Target") != "" {
+		x.kind = protocol.JSON
+		s.fail(x, awserr.Errorf(awserr.UnsupportedProtocol, "No JSON-protocol service is served for target %s", truncate(r.Header.Get("X-Amz-Target"), 128)))
+		return
+	}
+	if protocol.WantsJSON(r) {
+		x.kind = protocol.QueryJSON
+	}
+	s.serveQuery(x)
+}
+
+func (s *Server) serveQuery(x *exchange) {
+	r := x.r
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		s.fail(x, awserr.Errorf(awserr.InvalidAction, "The HTTP method %s is not supported; use POST or GET.", truncate(r.Method, 16)))
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.fail(x, err)
+		return
+	}
+	params, err := parseParams(r, body)
+	if err != nil {
+		s.fail(x, err)
+		return
+	}
+	action := params.Get("Action")
+	version := params.Get("Version")
+	x.action = action
+	svc := s.byVersion[version]
+	if svc == nil && version == "" {
+		// Tolerate a missing Version when the action names one service.
+		for _, cand := range s.services {
+			if _, ok := cand.model.Operations[action]; ok {
+				svc = cand
+				break
+			}
+		}
+	}
+	if svc == nil {
+		s.fail(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for version %s", action, version))
+		return
+	}
+	x.svc = svc
+	o := svc.ops[action]
+	if _, inModel := svc.model.Operations[action]; !inModel {
+		s.fail(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for version %s", action, version))
+		return
+	}
+	call := &identity.Call{
+		RequestID:       x.requestID,
+		SourceIP:        sourceIP(r),
+		UserAgent:       r.UserAgent(),
+		Time:            x.start,
+		SecureTransport: r.TLS != nil,
+	}
+	if o == nil || !o.unsigned || hasSignature(r, params) {
+		res, err := s.verifier.Verify(r.Context(), r, svc.name, body)
+		if err != nil {
+			s.metrics.AuthFailure(protocol.AsAWS(err).AWSCode())
+			s.fail(x, err)
+			return
+		}
+		call.Caller = res.Principal.(*identity.Principal)
+		call.Region = res.Region
+	}
+	if o == nil {
+		s.fail(x, awserr.Errorf(awserr.NotImplemented, "The operation %s is not implemented by Castellan.", action))
+		return
+	}
+	if err := svc.model.Validate(action, params); err != nil {
+		s.fail(x, err)
+		return
+	}
+	if call.Caller != nil {
+		if err := s.authorize(r.Context(), call, svc.name, action, params); err != nil {
+			s.fail(x, err)
+			return
+		}
+	}
+	result, err := o.invoke(r.Context(), call, params)
+	if err != nil {
+		s.fail(x, err)
+		return
+	}
+	if err := protocol.WriteQueryResult(x.w, x.kind, svc.model.XMLNS, action, x.requestID, result); err != nil {
+		s.log.Warn("writing response", "request_id", x.requestID, "action", action, "err", err)
+	}
+	s.metrics.ObserveRequest(svc.name, action, "", s.now().Sub(x.start))
+}
+
+func (s *Server) authorize(ctx context.Context, call *identity.Call, service, action string, p *protocol.Params) error {
+	if s.authz != nil {
+		return s.authz.Authorize(ctx, call, service, action, p)
+	}
+	if service == "iam" && !call.Caller.IsRoot() {
+		return awserr.Errorf(awserr.AccessDenied, "User: %s is not authorized to perform: iam:%s on resource: %s", call.Caller.ARN, action, "arn:aws:iam::"+call.Caller.AccountID+":*")
+	}
+	return nil
+}
+
+// fail renders err as the client's protocol expects, logs it once and
+// counts it. It is the edge's only error path.
+func (s *Server) fail(x *exchange, err error) {
+	e := protocol.AsAWS(err)
+	xmlns := "https://sts.amazonaws.com/doc/2011-06-15/"
+	svcName := "unknown"
+	if x.svc != nil {
+		xmlns = x.svc.model.XMLNS
+		svcName = x.svc.name
+	}
+	protocol.WriteError(x.w, x.kind, xmlns, x.requestID, e)
+	level := slog.LevelWarn
+	if e.Fault == awserr.Receiver {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.String("request_id", x.requestID), slog.String("action", truncate(x.action, 64)), slog.String("code", string(e.Code))}
+	if cause := errors.Unwrap(e); cause != nil {
+		attrs = append(attrs, slog.String("cause", cause.Error()))
+	}
+	s.log.LogAttrs(x.r.Context(), level, "request failed", attrs...)
+	action := x.action
+	if x.svc == nil || x.svc.model.Operations[action] == nil {
+		action = "unknown" // keep label values bounded
+	}
+	s.metrics.ObserveRequest(svcName, action, string(e.Code), s.now().Sub(x.start))
+}
+
+// readBody reads the bounded request body.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, awserr.Errorf(awserr.RequestEntityTooLarge, "Request body must be at most %d bytes.", MaxBodyBytes)
+	}
+	var buf []byte
+	if r.ContentLength > 0 {
+		buf = make([]byte, 0, r.ContentLength)
+	}
+	lr := io.LimitReader(r.Body, MaxBodyBytes+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, awserr.Errorf(awserr.MalformedQueryString, "The request body could not be read.").WithCause(err)
+		}
+	}
+	if len(buf) > MaxBodyBytes {
+		return nil, awserr.Errorf(awserr.RequestEntityTooLarge, "Request body must be at most %d bytes.", MaxBodyBytes)
+	}
+	return buf, nil
+}
+
+// parseParams merges the query string and, for form posts, the body.
+func parseParams(r *http.Request, body []byte) (*protocol.Params, error) {
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, awserr.Errorf(awserr.MalformedQueryString, "The query string could not be parsed.").WithCause(err)
+	}
+	if len(body) > 0 && r.Method == http.MethodPost {
+		ct := r.Header.Get("Content-Type")
+		if ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+			return nil, awserr.Errorf(awserr.UnsupportedProtocol, "Content-Type %s is not supported; send application/x-www-form-urlencoded.", truncate(ct, 64))
+		}
+		bv, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, awserr.Errorf(awserr.MalformedQueryString, "The request body could not be parsed as a form.").WithCause(err)
+		}
+		if len(vals) == 0 {
+			vals = bv
+		} else {
+			for k, v := range bv {
+				vals[k] = append(vals[k], v...)
+			}
+		}
+	}
+	if len(vals) > MaxParams {
+		return nil, awserr.Errorf(awserr.ValidationError, "A request may carry at most %d parameters.", MaxParams)
+	}
+	return protocol.NewParams(vals), nil
+}
+
+// hasSignature reports whether a request carries SigV4 material.
+func hasSignature(r *http.Request, p *protocol.Params) bool {
+	return r.Header.Get("Authorization") != "" || p.Has("X-Amz-Credential") || p.Has("X-Amz-Signature")
+}
+
+// sourceIP is the client's address (aws:SourceIp); proxies are not trusted.
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

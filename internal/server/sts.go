@@ -1,0 +1,8 @@
+package server
+
+import "github.com/castellan-sts/castellan/internal/sts"
+
+// registerSTS binds the STS operations Castellan implements.
+func registerSTS(svc *service, s *sts.Service) {
+	svc.add("GetCallerIdentity", op0(s.GetCallerIdentity))
+}

@@ -1,0 +1,65 @@
+// Package sts implements the AWS Security Token Service operations as plain
+// methods: typed input in, typed output or an *awserr.Error out. It does not
+// speak HTTP; internal/server decodes requests and renders results.
+package sts
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/castellan-sts/castellan/internal/identity"
+	"github.com/castellan-sts/castellan/internal/xmlesc"
+)
+
+// Service implements STS.
+type Service struct {
+	log *slog.Logger
+	now func() time.Time
+}
+
+// Config configures a Service.
+type Config struct {
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns an STS service.
+func New(cfg Config) *Service {
+	s := &Service{log: cfg.Logger, now: cfg.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// GetCallerIdentityOutput is the result of GetCallerIdentity.
+type GetCallerIdentityOutput struct {
+	UserID  string `xml:"UserId" json:"UserId"`
+	Account string
+	Arn     string
+}
+
+// AppendXML writes the result without reflection: GetCallerIdentity is the
+// most frequent call (health checks, EKS tokens, every doctor run).
+func (o *GetCallerIdentityOutput) AppendXML(b []byte) []byte {
+	b = append(b, "<UserId>"...)
+	b = xmlesc.Append(b, o.UserID)
+	b = append(b, "</UserId><Account>"...)
+	b = xmlesc.Append(b, o.Account)
+	b = append(b, "</Account><Arn>"...)
+	b = xmlesc.Append(b, o.Arn)
+	b = append(b, "</Arn>"...)
+	return b
+}
+
+// GetCallerIdentity returns who the caller is. It always succeeds for an
+// authenticated caller: AWS documents that no policy can deny it.
+func (s *Service) GetCallerIdentity(_ context.Context, call *identity.Call) (*GetCallerIdentityOutput, error) {
+	p := call.Caller
+	return &GetCallerIdentityOutput{UserID: p.UserID, Account: p.AccountID, Arn: p.ARN}, nil
+}
