@@ -72,13 +72,13 @@ func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey, maxKeys 
 
 // GetAccessKey implements store.AccessKeys.
 func (s *Store) GetAccessKey(ctx context.Context, id string) (store.AccessKey, error) {
-	k, err := s.scanAccessKey(s.r.QueryRowContext(ctx, selectAccessKey, id))
+	k, err := s.scanAccessKey(s.reads.getAccessKey.QueryRowContext(ctx, id))
 	return k, wrap("get access key "+secret.MaskKeyID(id), err)
 }
 
 // ListAccessKeys implements store.AccessKeys. An unknown user has no keys.
 func (s *Store) ListAccessKeys(ctx context.Context, accountID, userID string) ([]store.AccessKey, error) {
-	rows, err := s.r.QueryContext(ctx, listAccessKeys, accountID, userIDArg(userID))
+	rows, err := s.reads.listAccessKeys.QueryContext(ctx, accountID, userIDArg(userID))
 	if err != nil {
 		return nil, wrap("list access keys", err)
 	}

@@ -65,9 +65,38 @@ const dbFileMode os.FileMode = 0o600
 // Store is a store.Store backed by one SQLite database. It is safe for
 // concurrent use.
 type Store struct {
-	w   *sql.DB // exactly one connection; every write goes through it
-	r   *sql.DB // read-only pool; == w for ":memory:"
-	box *secret.Box
+	w     *sql.DB // exactly one connection; every write goes through it
+	r     *sql.DB // read-only pool; == w for ":memory:"
+	box   *secret.Box
+	reads readStmts
+}
+
+// readStmts are the hot read queries, prepared once on the read pool
+// (database/sql prepares each on a connection the first time it runs
+// there): parsing costs more than the indexed lookup itself.
+type readStmts struct {
+	getUser, getUserByID, listUsers, getAccessKey, listAccessKeys *sql.Stmt
+}
+
+// prepare prepares the read statements; the schema must be in place.
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.reads.getUser, selectUserByName},
+		{&s.reads.getUserByID, selectUserByID},
+		{&s.reads.listUsers, listUsers},
+		{&s.reads.getAccessKey, selectAccessKey},
+		{&s.reads.listAccessKeys, listAccessKeys},
+	} {
+		stmt, err := s.r.PrepareContext(ctx, p.query)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		*p.stmt = stmt
+	}
+	return nil
 }
 
 var _ store.Store = (*Store)(nil)
@@ -125,6 +154,9 @@ func Open(ctx context.Context, path string, box *secret.Box, opts ...Option) (*S
 	}
 	if err == nil && path != MemoryPath {
 		err = fixModes(path)
+	}
+	if err == nil {
+		err = s.prepare(ctx)
 	}
 	if err != nil {
 		s.Close()
@@ -266,6 +298,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // whose close checkpoints the WAL into the database file.
 func (s *Store) Close() error {
 	var errs []error
+	for _, stmt := range []*sql.Stmt{s.reads.getUser, s.reads.getUserByID, s.reads.listUsers,
+		s.reads.getAccessKey, s.reads.listAccessKeys} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}

@@ -63,13 +63,13 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 
 // GetUser implements store.Users.
 func (s *Store) GetUser(ctx context.Context, accountID, name string) (store.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, selectUserByName, accountID, name))
+	u, err := scanUser(s.reads.getUser.QueryRowContext(ctx, accountID, name))
 	return u, wrap(fmt.Sprintf("get user %q", name), err)
 }
 
 // GetUserByID implements store.Users.
 func (s *Store) GetUserByID(ctx context.Context, accountID, id string) (store.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, selectUserByID, accountID, id))
+	u, err := scanUser(s.reads.getUserByID.QueryRowContext(ctx, accountID, id))
 	return u, wrap(fmt.Sprintf("get user by id %q", id), err)
 }
 
@@ -81,7 +81,7 @@ func (s *Store) ListUsers(ctx context.Context, accountID string, opt store.ListO
 	if opt.Limit < 1 {
 		return store.Page[store.User]{}, fmt.Errorf("sqlite: list users: limit %d, want at least 1", opt.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, listUsers, accountID, opt.Marker, opt.PathPrefix, opt.Limit+1)
+	rows, err := s.reads.listUsers.QueryContext(ctx, accountID, opt.Marker, opt.PathPrefix, opt.Limit+1)
 	if err != nil {
 		return store.Page[store.User]{}, wrap("list users", err)
 	}
@@ -155,6 +155,9 @@ func encodeTags(tags []store.Tag) (string, error) {
 
 // decodeTags parses the tags column; no tags decode to nil.
 func decodeTags(s string) ([]store.Tag, error) {
+	if s == "[]" {
+		return nil, nil
+	}
 	var tags []store.Tag
 	if err := json.Unmarshal([]byte(s), &tags); err != nil {
 		return nil, errors.New("malformed tags column")

@@ -1,0 +1,156 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/castellan-sts/castellan/internal/secret"
+	"github.com/castellan-sts/castellan/internal/store"
+)
+
+// benchSizes are the user counts the benchmarks run at. Lookups are
+// indexed, so the 100k numbers stay within 2x of the 1k ones.
+var benchSizes = []int{1_000, 100_000}
+
+const benchAccount = "123456789012"
+
+// benchDBs holds one seeded database per size, shared by the benchmarks of
+// one test binary run and removed by TestMain.
+var benchDBs struct {
+	mu  sync.Mutex
+	dir string
+	dbs map[int]*Store
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	benchDBs.mu.Lock()
+	for _, s := range benchDBs.dbs {
+		s.Close()
+	}
+	if benchDBs.dir != "" {
+		os.RemoveAll(benchDBs.dir)
+	}
+	benchDBs.mu.Unlock()
+	os.Exit(code)
+}
+
+func benchUserName(i int) string { return fmt.Sprintf("User-%07d", i) }
+func benchKeyID(i int) string    { return fmt.Sprintf("AKIA%016d", i) }
+
+// benchStore returns a store seeded with n users, each with one access key,
+// inserted in one transaction.
+func benchStore(b *testing.B, n int) *Store {
+	b.Helper()
+	benchDBs.mu.Lock()
+	defer benchDBs.mu.Unlock()
+	if s, ok := benchDBs.dbs[n]; ok {
+		return s
+	}
+	if benchDBs.dir == "" {
+		dir, err := os.MkdirTemp("", "castellan-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDBs.dir = dir
+		benchDBs.dbs = map[int]*Store{}
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(benchDBs.dir, fmt.Sprintf("users-%d.db", n)), testBox(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.CreateAccount(ctx, store.Account{ID: benchAccount, CreatedAt: created}); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		users, err := tx.PrepareContext(ctx, insertUser)
+		if err != nil {
+			return err
+		}
+		defer users.Close()
+		keys, err := tx.PrepareContext(ctx, insertAccessKey)
+		if err != nil {
+			return err
+		}
+		defer keys.Close()
+		for i := range n {
+			uid := fmt.Sprintf("AIDA%016d", i)
+			if _, err := users.ExecContext(ctx, benchAccount, uid, benchUserName(i), "/",
+				"", "[]", dbTime(created), nil); err != nil {
+				return err
+			}
+			kid := benchKeyID(i)
+			sealed := s.box.SealString(secret.New("secret-"+kid), kid)
+			if _, err := keys.ExecContext(ctx, kid, benchAccount, uid, sealed, string(store.KeyActive),
+				dbTime(created), nil, "", ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %d users and keys in %v", n, time.Since(start).Round(time.Millisecond))
+	benchDBs.dbs[n] = s
+	return s
+}
+
+func BenchmarkGetUser(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			s := benchStore(b, n)
+			ctx := b.Context()
+			for b.Loop() {
+				name := benchUserName(rand.IntN(n))
+				if _, err := s.GetUser(ctx, benchAccount, name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkListUsersPage(b *testing.B) {
+	const pageSize = 100
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			s := benchStore(b, n)
+			ctx := b.Context()
+			for b.Loop() {
+				marker := benchUserName(rand.IntN(n - pageSize))
+				page, err := s.ListUsers(ctx, benchAccount, store.ListOptions{PathPrefix: "/", Marker: marker, Limit: pageSize})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(page.Items) != pageSize {
+					b.Fatalf("page of %d users, want %d", len(page.Items), pageSize)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkGetAccessKey(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			s := benchStore(b, n)
+			ctx := b.Context()
+			for b.Loop() {
+				if _, err := s.GetAccessKey(ctx, benchKeyID(rand.IntN(n))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
