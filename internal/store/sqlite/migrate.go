@@ -77,8 +77,9 @@ const (
 	name       TEXT    NOT NULL,
 	applied_at INTEGER NOT NULL
 )`
-	selectMaxVersion = `SELECT coalesce(max(version), 0) FROM schema_migrations`
-	insertMigration  = `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
+	countMigrationsTable = `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`
+	selectMaxVersion     = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+	insertMigration      = `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
 )
 
 // Migrate applies the pending migrations to the database at path (created
@@ -162,10 +163,14 @@ func checkMigrated(ctx context.Context, w *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	var have int
-	err = w.QueryRowContext(ctx, selectMaxVersion).Scan(&have)
-	if err != nil && !isNoSuchTable(err) {
+	var have, tables int
+	if err := w.QueryRowContext(ctx, countMigrationsTable).Scan(&tables); err != nil {
 		return fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	if tables > 0 {
+		if err := w.QueryRowContext(ctx, selectMaxVersion).Scan(&have); err != nil {
+			return fmt.Errorf("sqlite: schema version: %w", err)
+		}
 	}
 	switch {
 	case have > len(ms):
@@ -174,8 +179,4 @@ func checkMigrated(ctx context.Context, w *sql.DB) error {
 		return fmt.Errorf("%w (database at version %d, binary at %d)", ErrPendingMigrations, have, len(ms))
 	}
 	return nil
-}
-
-func isNoSuchTable(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no such table")
 }

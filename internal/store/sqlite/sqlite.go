@@ -55,13 +55,6 @@ import (
 // MemoryPath is the path Open accepts for a private in-memory database.
 const MemoryPath = ":memory:"
 
-// busyTimeout is how long a connection waits for a lock held by another
-// process before it returns SQLITE_BUSY.
-const busyTimeout = 5 * time.Second
-
-// dbFileMode is the mode of the database file and its -wal and -shm files.
-const dbFileMode os.FileMode = 0o600
-
 // Store is a store.Store backed by one SQLite database. It is safe for
 // concurrent use.
 type Store struct {
@@ -115,7 +108,8 @@ type options struct {
 // them; apply them with Migrate (castellan migrate).
 func WithoutAutoMigrate() Option { return func(o *options) { o.autoMigrate = false } }
 
-// WithReadConns sets the size of the read pool (default max(4, GOMAXPROCS)).
+// WithReadConns sets the size of the read pool (default
+// max(minReadConns, GOMAXPROCS)).
 // It has no effect on ":memory:", which uses one connection.
 func WithReadConns(n int) Option {
 	return func(o *options) {
@@ -138,7 +132,7 @@ func Open(ctx context.Context, path string, box *secret.Box, opts ...Option) (*S
 	if box == nil {
 		return nil, errors.New("sqlite: Open needs a secret.Box")
 	}
-	o := options{autoMigrate: true, readConns: max(4, runtime.GOMAXPROCS(0))}
+	o := options{autoMigrate: true, readConns: max(minReadConns, runtime.GOMAXPROCS(0))}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -1,0 +1,20 @@
+package sqlite
+
+import (
+	"os"
+	"time"
+)
+
+// busyTimeout is how long a connection waits for a lock held by another
+// process (castellan migrate, a second server on the same file) before it
+// returns SQLITE_BUSY. Writers inside one process never wait on it: they
+// queue for the single write connection instead.
+const busyTimeout = 5 * time.Second
+
+// minReadConns is the smallest default read pool; the default is
+// max(minReadConns, GOMAXPROCS), since WAL readers run in parallel.
+const minReadConns = 4
+
+// dbFileMode is the mode of the database file and its -wal and -shm files:
+// they hold sealed secrets and every identity's metadata.
+const dbFileMode os.FileMode = 0o600
