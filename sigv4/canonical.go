@@ -3,6 +3,7 @@ package sigv4
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"hash"
 	"net/http"
@@ -36,6 +37,9 @@ type scratch struct {
 	sum    [sha256.Size]byte
 	inner  [sha256.Size]byte
 	sigRaw [sha256.Size]byte
+	skey   [sha256.Size]byte // signing key of the current computation
+	kin    []byte            // cached SHA-256 state after key^ipad, or nil
+	kout   []byte            // cached SHA-256 state after key^opad
 	pad    [sha256.BlockSize]byte
 	hexd   [2 * sha256.Size]byte
 }
@@ -62,6 +66,7 @@ func putScratch(s *scratch) {
 	}
 	s.buf, s.sts, s.dec, s.qbuf = s.buf[:0], s.sts[:0], s.dec[:0], s.qbuf[:0]
 	s.pairs, s.segs, s.key = s.pairs[:0], s.segs[:0], s.key[:0]
+	s.kin, s.kout = nil, nil
 	scratchPool.Put(s)
 }
 
@@ -105,6 +110,44 @@ func (s *scratch) hmac(out *[sha256.Size]byte, key, msg []byte) {
 func isUnreserved(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// hmacStates returns the marshalled SHA-256 states after absorbing
+// key^ipad and key^opad, so that a cached key's HMAC skips two blocks.
+func (s *scratch) hmacStates(key []byte) (inner, outer []byte) {
+	clear(s.pad[:])
+	copy(s.pad[:], key)
+	for i := range s.pad {
+		s.pad[i] ^= 0x36
+	}
+	s.h.Reset()
+	s.h.Write(s.pad[:])
+	inner, _ = s.h.(encoding.BinaryMarshaler).MarshalBinary()
+	for i := range s.pad {
+		s.pad[i] ^= 0x36 ^ 0x5c
+	}
+	s.h.Reset()
+	s.h.Write(s.pad[:])
+	outer, _ = s.h.(encoding.BinaryMarshaler).MarshalBinary()
+	return inner, outer
+}
+
+// hmacSigningKey computes HMAC-SHA256(s.skey, msg) into out, from the cached
+// pad states when present.
+func (s *scratch) hmacSigningKey(out *[sha256.Size]byte, msg []byte) {
+	u, ok := s.h.(encoding.BinaryUnmarshaler)
+	if s.kin == nil || !ok || u.UnmarshalBinary(s.kin) != nil {
+		s.hmac(out, s.skey[:], msg)
+		return
+	}
+	s.h.Write(msg)
+	s.h.Sum(s.inner[:0])
+	if u.UnmarshalBinary(s.kout) != nil {
+		s.hmac(out, s.skey[:], msg)
+		return
+	}
+	s.h.Write(s.inner[:])
+	s.h.Sum(out[:0])
 }
 
 // appendURIEncode appends AWS's UriEncode(s): every byte except the
@@ -318,7 +361,17 @@ func appendHeaderValues(dst []byte, values []string) []byte {
 }
 
 func appendHeaderValue(dst []byte, v string) []byte {
-	v = strings.Trim(v, " \t")
+	i, j := 0, len(v)
+	for i < j && (v[i] == ' ' || v[i] == '\t') {
+		i++
+	}
+	for j > i && (v[j-1] == ' ' || v[j-1] == '\t') {
+		j--
+	}
+	v = v[i:j]
+	if strings.Index(v, "  ") < 0 {
+		return append(dst, v...)
+	}
 	space := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -340,17 +393,15 @@ func appendHeaderValue(dst []byte, v string) []byte {
 // it up directly, falling back to a case-insensitive scan for keys that are
 // not in canonical form.
 func (s *scratch) headerValues(h http.Header, lname string) []string {
-	k := s.key[:0]
+	k := append(s.key[:0], lname...)
 	upper := true
-	for i := 0; i < len(lname); i++ {
-		c := lname[i]
-		if upper && 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		} else if !upper && 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+	for i, c := range k {
+		if upper && c-'a' < 26 {
+			k[i] = c - ('a' - 'A')
+		} else if !upper && c-'A' < 26 {
+			k[i] = c + ('a' - 'A')
 		}
 		upper = c == '-'
-		k = append(k, c)
 	}
 	s.key = k
 	if vs, ok := h[string(k)]; ok {
@@ -372,8 +423,9 @@ type canonicalInput struct {
 	host          string
 	header        http.Header
 	contentLength int64
-	signedHeaders string // ';'-separated, lower-case
-	payloadHash   string
+	signedHeaders string // ';'-separated, lower-case (see lowerList)
+	payloadHash   string // "" means hex SHA-256 of payload
+	payload       []byte
 	s3            bool
 	presigned     bool // leave X-Amz-Signature out of the query
 	skipToken     bool // leave X-Amz-Security-Token out of the query
@@ -389,31 +441,41 @@ func (s *scratch) appendCanonicalRequest(in *canonicalInput) {
 	b = s.appendCanonicalQuery(b, in.rawQuery, in.presigned, in.skipToken)
 	b = append(b, '\n')
 	for rest := in.signedHeaders; ; {
-		var name string
-		var more bool
-		name, rest, more = strings.Cut(rest, ";")
-		b = appendLower(b, name)
+		name := rest
+		i := strings.IndexByte(rest, ';')
+		if i >= 0 {
+			name, rest = rest[:i], rest[i+1:]
+		}
+		b = append(b, name...)
 		b = append(b, ':')
-		switch {
-		case equalFoldASCII(name, "host"):
+		if name == "host" || equalFoldASCII(name, "host") {
 			b = appendHeaderValue(b, in.host)
-		default:
+		} else {
 			vs := s.headerValues(in.header, name)
-			if vs == nil && equalFoldASCII(name, "content-length") && in.contentLength > 0 {
+			if vs == nil && in.contentLength > 0 && equalFoldASCII(name, "content-length") {
 				b = strconv.AppendInt(b, in.contentLength, 10)
 			} else {
-				b = appendHeaderValues(b, vs)
+				for k, v := range vs {
+					if k > 0 {
+						b = append(b, ',')
+					}
+					b = appendHeaderValue(b, v)
+				}
 			}
 		}
 		b = append(b, '\n')
-		if !more {
+		if i < 0 {
 			break
 		}
 	}
 	b = append(b, '\n')
-	b = appendLower(b, in.signedHeaders)
+	b = append(b, in.signedHeaders...)
 	b = append(b, '\n')
-	b = append(b, in.payloadHash...)
+	if in.payloadHash != "" {
+		b = append(b, in.payloadHash...)
+	} else {
+		b = hex.AppendEncode(b, s.sha256(in.payload)[:])
+	}
 	s.buf = b
 }
 
@@ -441,7 +503,27 @@ func appendScope(b []byte, date, region, service string) []byte {
 	return b
 }
 
+// lowerList returns s in lower case, without allocating when it already is.
+func lowerList(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i]-'A' < 26 {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
 func appendLower(b []byte, s string) []byte {
+	lower := true
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			lower = false
+			break
+		}
+	}
+	if lower {
+		return append(b, s...)
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {

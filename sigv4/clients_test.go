@@ -123,13 +123,13 @@ func TestDocsExamples(t *testing.T) {
 			SecretAccessKey, Date, Region, Service, SigningKeyHex string
 		}
 		Cases []struct {
-			ID          string
-			Credentials struct{ AccessKeyID, SecretAccessKey string }
-			Region      string
-			Service     string
-			AmzDate     string
-			Mode        string
-			Request     string
+			ID                                        string
+			Credentials                               struct{ AccessKeyID, SecretAccessKey string }
+			Region                                    string
+			Service                                   string
+			AmzDate                                   string
+			Mode                                      string
+			Request                                   string
 			CanonicalRequest, StringToSign, Signature string
 			Authorization                             string
 		}

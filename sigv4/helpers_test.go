@@ -97,7 +97,10 @@ func (rr rawRequest) httpRequest(t testing.TB) *http.Request {
 // requires that token.
 type mapSource map[string]testKey
 
-type testKey struct{ secret, token string }
+type testKey struct {
+	secret, token string
+	principal     any // returned as Principal; the key id when nil
+}
 
 var errUnknownKey = &Error{Code: CodeInvalidClientTokenID, Message: msgInvalidClientToken}
 
@@ -105,6 +108,9 @@ func (m mapSource) Credential(_ context.Context, akid, token string) (Credential
 	k, ok := m[akid]
 	if !ok || k.token != "" && k.token != token {
 		return Credential{}, errUnknownKey
+	}
+	if k.principal != nil {
+		return Credential{SecretAccessKey: k.secret, Principal: k.principal}, nil
 	}
 	return Credential{SecretAccessKey: k.secret, Principal: akid}, nil
 }

@@ -35,39 +35,51 @@ func parseAuthorization(header string, hasDate bool) (Authorization, *Error) {
 	if len(header) > MaxAuthorizationLength {
 		return a, newError(CodeIncompleteSignature, msgAuthTooLong, "")
 	}
-	rest := strings.TrimLeft(header, " \t")
+	i := 0
+	for i < len(header) && (header[i] == ' ' || header[i] == '\t') {
+		i++
+	}
+	rest := header[i:]
 	if !strings.HasPrefix(rest, "AWS4-") {
 		return a, newError(CodeMissingAuthenticationToken, msgMissingAuthToken, "")
 	}
-	i := strings.IndexAny(rest, ", \t")
-	if i < 0 {
-		a.Algorithm, rest = rest, ""
-	} else {
-		a.Algorithm, rest = rest[:i], rest[i+1:]
-	}
+	j := tokenEnd(rest)
+	a.Algorithm = rest[:j]
+	rest = rest[j:]
 	for rest != "" {
-		i := strings.IndexAny(rest, ", \t")
-		var tok string
-		if i < 0 {
-			tok, rest = rest, ""
+		// Split on commas with IndexByte, then on spaces within a piece
+		// (rare: "Credential= AKID/…").
+		piece := rest
+		if c := strings.IndexByte(rest, ','); c >= 0 {
+			piece, rest = rest[:c], rest[c+1:]
 		} else {
-			tok, rest = rest[:i], rest[i+1:]
+			rest = ""
 		}
-		if tok == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(tok, "=")
-		if !ok {
-			return a, newError(CodeIncompleteSignature, msgNotKeyValue(tok, header), "")
-		}
-		switch k {
-		case "Credential":
-			a.Credential, a.hasCredential = v, v != ""
-		case "Signature":
-			a.Signature, a.hasSignature = v, v != ""
-		case "SignedHeaders":
-			// AWS accepts an empty SignedHeaders here and fails later on Host.
-			a.SignedHeaders, a.hasSignedHeaders = v, true
+		for piece != "" {
+			piece = trimSpaceTab(piece)
+			tok := piece
+			if sp := spaceIndex(piece); sp >= 0 {
+				tok, piece = piece[:sp], piece[sp+1:]
+			} else {
+				piece = ""
+			}
+			if tok == "" {
+				continue
+			}
+			eq := strings.IndexByte(tok, '=')
+			if eq < 0 {
+				return a, newError(CodeIncompleteSignature, msgNotKeyValue(tok, header), "")
+			}
+			k, v := tok[:eq], tok[eq+1:]
+			switch k {
+			case "Credential":
+				a.Credential, a.hasCredential = v, v != ""
+			case "Signature":
+				a.Signature, a.hasSignature = v, v != ""
+			case "SignedHeaders":
+				// AWS accepts an empty SignedHeaders here and fails later on Host.
+				a.SignedHeaders, a.hasSignedHeaders = v, true
+			}
 		}
 	}
 	if a.hasCredential && a.hasSignature && a.hasSignedHeaders && hasDate {
@@ -87,6 +99,36 @@ func parseAuthorization(header string, hasDate bool) (Authorization, *Error) {
 		msg += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
 	}
 	return a, newError(CodeIncompleteSignature, msg+"Authorization="+header, accessKeyOf(a.Credential))
+}
+
+func trimSpaceTab(s string) string {
+	i, j := 0, len(s)
+	for i < j && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	for j > i && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	return s[i:j]
+}
+
+// spaceIndex returns the index of the first space or tab in s, or -1.
+func spaceIndex(s string) int {
+	i := strings.IndexByte(s, ' ')
+	if t := strings.IndexByte(s, '\t'); t >= 0 && (i < 0 || t < i) {
+		i = t
+	}
+	return i
+}
+
+// tokenEnd returns the index of the first ',', ' ' or '\t' in s, or len(s).
+func tokenEnd(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ',' || c == ' ' || c == '\t' {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // Presigned holds the SigV4 parameters of a presigned (query-string) request.
@@ -232,11 +274,60 @@ func validAccessKeyID(id string) bool {
 
 // parseAmzDate parses the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z'.
 func parseAmzDate(v string) (time.Time, bool) {
-	if len(v) != len(amzDateLayout) {
+	if len(v) != len(amzDateLayout) || v[8] != 'T' || v[15] != 'Z' {
 		return time.Time{}, false
 	}
-	t, err := time.Parse(amzDateLayout, v)
-	return t, err == nil
+	var n [14]int
+	k := 0
+	for i := 0; i < 15; i++ {
+		if i == 8 {
+			continue
+		}
+		c := v[i]
+		if c < '0' || c > '9' {
+			return time.Time{}, false
+		}
+		n[k] = int(c - '0')
+		k++
+	}
+	year := n[0]*1000 + n[1]*100 + n[2]*10 + n[3]
+	month, day := n[4]*10+n[5], n[6]*10+n[7]
+	hour, minute, sec := n[8]*10+n[9], n[10]*10+n[11], n[12]*10+n[13]
+	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	if day > daysIn(year, month) {
+		return time.Time{}, false
+	}
+	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
+	return time.Unix(secs, 0).UTC(), true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
+// date (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // parseHTTPDate parses a Date header: ISO 8601 basic format, or the HTTP

@@ -79,7 +79,7 @@ func inputFor(r *http.Request, signedHeaders, payloadHash string, s3, presigned 
 		host:          r.Host,
 		header:        r.Header,
 		contentLength: r.ContentLength,
-		signedHeaders: signedHeaders,
+		signedHeaders: lowerList(signedHeaders),
 		payloadHash:   payloadHash,
 		s3:            s3,
 		presigned:     presigned,

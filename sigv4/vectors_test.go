@@ -2,8 +2,8 @@ package sigv4
 
 import (
 	"context"
-	"net/http"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,8 +107,8 @@ func botocoreCases(t testing.TB) []suiteCase {
 			dir:       filepath.Dir(p),
 			signed:    strings.Join(lines, "\n"),
 			signature: authz[strings.LastIndex(authz, "=")+1:],
-			creq:   readFile(t, base+".creq"),
-			sts:    readFile(t, base+".sts"),
+			creq:      readFile(t, base+".creq"),
+			sts:       readFile(t, base+".sts"),
 		})
 		return nil
 	})

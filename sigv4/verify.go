@@ -164,7 +164,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 		host:          r.Host,
 		header:        r.Header,
 		contentLength: r.ContentLength,
-		signedHeaders: q.signedHeaders,
+		signedHeaders: lowerList(q.signedHeaders),
 		s3:            v.S3,
 		presigned:     q.presigned,
 	}
@@ -178,20 +178,20 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 	if perr != nil {
 		return nil, perr
 	}
-	in.payloadHash = ph
+	in.payloadHash, in.payload = ph, payload
 
 	s := getScratch()
 	defer putScratch(s)
-	key := v.keys.get(s, cred.SecretAccessKey, sc.date, sc.region, sc.service)
-	ok := s.check(&in, &q, &sc, &key)
+	v.keys.get(s, cred.SecretAccessKey, sc.date, sc.region, sc.service)
+	ok := s.check(&in, &q, &sc)
 	if !ok && q.presigned && q.tokenInQuery && !v.RequireSignedSecurityToken {
 		// Some signers add the token to the URL after signing
 		// (aws-c-auth's omit_session_token); accept that form too.
 		in.skipToken = true
-		ok = s.check(&in, &q, &sc, &key)
+		ok = s.check(&in, &q, &sc)
 		in.skipToken = false
 		if !ok {
-			s.check(&in, &q, &sc, &key) // report the canonical form with the token
+			s.check(&in, &q, &sc) // report the canonical form with the token
 		}
 	}
 	if !ok {
@@ -216,10 +216,10 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 
 // check builds the canonical request and string to sign in s and reports
 // whether the signature matches, in constant time.
-func (s *scratch) check(in *canonicalInput, q *request, sc *scope, key *[sha256.Size]byte) bool {
+func (s *scratch) check(in *canonicalInput, q *request, sc *scope) bool {
 	s.appendCanonicalRequest(in)
 	s.appendStringToSign(q.amzDate, sc.date, sc.region, sc.service)
-	s.hmac(&s.sum, key[:], s.sts)
+	s.hmacSigningKey(&s.sum, s.sts)
 	if len(q.signature) != hex.EncodedLen(sha256.Size) {
 		return false
 	}
@@ -367,7 +367,8 @@ func (v *Verifier) scopeErrors(sc *scope, service, amzDate string) string {
 	return msg
 }
 
-// payloadHash returns the hash that goes into the canonical request.
+// payloadHash returns the hash that goes into the canonical request, or ""
+// when it is the SHA-256 of payload.
 func (v *Verifier) payloadHash(r *http.Request, payload []byte, presigned bool, akid string) (string, *Error) {
 	if h := firstHeader(r.Header, "X-Amz-Content-Sha256"); h != "" {
 		if h == unsignedPayload || strings.HasPrefix(h, "STREAMING-") {
@@ -387,8 +388,7 @@ func (v *Verifier) payloadHash(r *http.Request, payload []byte, presigned bool, 
 	if len(payload) == 0 {
 		return emptySHA256, nil
 	}
-	sum := sha256.Sum256(payload)
-	return hex.EncodeToString(sum[:]), nil
+	return "", nil // hashed while building the canonical request
 }
 
 // signs reports whether the ';'-separated list contains name (lower-case),
@@ -436,24 +436,35 @@ func requestPath(r *http.Request) string {
 // It is bounded, and the secrets in it are never logged or exposed.
 type keyCache struct {
 	mu sync.RWMutex
-	m  map[keyCacheKey][sha256.Size]byte
+	m  map[keyCacheKey]keyEntry
+}
+
+// keyEntry is a signing key and its precomputed HMAC pad states.
+type keyEntry struct {
+	key          [sha256.Size]byte
+	inner, outer []byte
 }
 
 type keyCacheKey struct{ secret, date, region, service string }
 
-func (c *keyCache) get(s *scratch, secret, date, region, service string) [sha256.Size]byte {
+// get sets s.skey to the signing key.
+func (c *keyCache) get(s *scratch, secret, date, region, service string) {
 	k := keyCacheKey{secret, date, region, service}
 	c.mu.RLock()
-	key, ok := c.m[k]
+	e, ok := c.m[k]
 	c.mu.RUnlock()
 	if ok {
-		return key
+		s.skey, s.kin, s.kout = e.key, e.inner, e.outer
+		return
 	}
-	s.signingKey(&key, secret, date, region, service)
+	s.signingKey(&s.skey, secret, date, region, service)
+	e.key = s.skey
+	e.inner, e.outer = s.hmacStates(e.key[:])
+	s.kin, s.kout = e.inner, e.outer
 	k = keyCacheKey{strings.Clone(secret), strings.Clone(date), strings.Clone(region), strings.Clone(service)}
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = make(map[keyCacheKey][sha256.Size]byte)
+		c.m = make(map[keyCacheKey]keyEntry)
 	}
 	if len(c.m) >= signingKeyCacheSize {
 		for old := range c.m { // evict an arbitrary entry
@@ -461,7 +472,6 @@ func (c *keyCache) get(s *scratch, secret, date, region, service string) [sha256
 			break
 		}
 	}
-	c.m[k] = key
+	c.m[k] = e
 	c.mu.Unlock()
-	return key
 }
