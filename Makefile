@@ -1,0 +1,46 @@
+# Castellan — build, test and measure.
+#   make test         unit + e2e (go test) and the conformance run with real clients
+#   make bench        Go benchmarks (numbers for the closing notes)
+#   make fuzz         every fuzz target for FUZZTIME each
+#   make conformance  aws CLI v1/v2, boto3, AWS SDK for JS v3 and curl against a real server
+#   make lint         gofmt, go vet, staticcheck
+
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: all build test unit conformance bench fuzz lint run
+
+all: build
+
+build:
+	$(GO) build -o bin/castellan ./cmd/castellan
+
+run:
+	$(GO) run ./cmd/castellan serve
+
+test: unit conformance
+
+unit:
+	$(GO) test -count=1 ./...
+
+conformance:
+	bash test/conformance/run.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sigv4/ ./policy/ ./internal/... ./test/bench/
+
+# Each fuzz target runs alone: go test -fuzz accepts one target per package run.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
