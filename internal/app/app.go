@@ -20,6 +20,7 @@ import (
 
 	"github.com/castellan-sts/castellan/internal/authn"
 	"github.com/castellan-sts/castellan/internal/config"
+	"github.com/castellan-sts/castellan/internal/iam"
 	"github.com/castellan-sts/castellan/internal/metrics"
 	"github.com/castellan-sts/castellan/internal/secret"
 	"github.com/castellan-sts/castellan/internal/server"
@@ -42,6 +43,10 @@ type App struct {
 	handler  http.Handler
 	account  string
 	registry *prometheus.Registry
+	usage    *authn.Usage
+	// stop ends the background loops; done is closed when they have.
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // Options are the injectable dependencies of New (tests set Now).
@@ -93,6 +98,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 
 	regions := cfg.EnabledRegions()
 	source := authn.NewSource(authn.Config{Keys: a.store, Now: a.now, Logger: a.log})
+	a.usage = authn.NewUsage(a.store, a.log)
 	verifier := &sigv4.Verifier{
 		Credentials: source,
 		AllowRegion: func(r string) bool { return slices.Contains(regions, r) },
@@ -104,6 +110,11 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		Now:      a.now,
 		Verifier: verifier,
 		STS:      sts.New(sts.Config{Logger: a.log, Now: a.now}),
+		IAM: iam.New(iam.Config{
+			Store: a.store, Cache: source, Logger: a.log, Now: a.now,
+			Account: a.account, Region: cfg.Region,
+		}),
+		Usage:    a.usage,
 		Registry: a.registry,
 		Metrics:  m,
 		Ready:    a.store.Ping,
@@ -113,6 +124,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		return nil, err
 	}
 	a.handler = srv
+	bg, stop := context.WithCancel(context.Background())
+	a.stop, a.done = stop, make(chan struct{})
+	go func() {
+		defer close(a.done)
+		a.usage.Run(bg)
+	}()
 	return a, nil
 }
 
@@ -137,8 +154,13 @@ func (a *App) AccountID() string { return a.account }
 // Store returns the store (for tests that seed data).
 func (a *App) Store() store.Store { return a.store }
 
-// Close releases the store.
-func (a *App) Close() error { return a.store.Close() }
+// Close stops the background loops (flushing what they hold) and releases
+// the store. Call it once.
+func (a *App) Close() error {
+	a.stop()
+	<-a.done
+	return a.store.Close()
+}
 
 // Run listens on the configured address, prints the contract's
 // "castellan listening on http://ADDR" line to out, and serves until ctx

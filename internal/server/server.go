@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/castellan-sts/castellan/internal/awserr"
+	"github.com/castellan-sts/castellan/internal/iam"
 	"github.com/castellan-sts/castellan/internal/identity"
 	"github.com/castellan-sts/castellan/internal/metrics"
 	"github.com/castellan-sts/castellan/internal/protocol"
@@ -35,6 +36,11 @@ type Authorizer interface {
 	Authorize(ctx context.Context, call *identity.Call, service, op string, p *protocol.Params) error
 }
 
+// KeyUsageRecorder notes that a long-term key authenticated a request.
+type KeyUsageRecorder interface {
+	Record(accessKeyID, service, region string, at time.Time)
+}
+
 // Config wires a Server.
 type Config struct {
 	Logger   *slog.Logger
@@ -44,8 +50,11 @@ type Config struct {
 	// (the rule until the policy engine is wired).
 	Authorizer Authorizer
 	STS        *sts.Service
-	Registry   *prometheus.Registry
-	Metrics    *metrics.Metrics
+	IAM        *iam.Service
+	// Usage records when long-term keys are used; may be nil.
+	Usage    KeyUsageRecorder
+	Registry *prometheus.Registry
+	Metrics  *metrics.Metrics
 	// Ready reports whether the server can serve (store reachable …).
 	Ready func(ctx context.Context) error
 }
@@ -58,6 +67,7 @@ type Server struct {
 	authz    Authorizer
 	metrics  *metrics.Metrics
 	ready    func(ctx context.Context) error
+	usage    KeyUsageRecorder
 	mux      *http.ServeMux
 	// byVersion finds a query service by its Version parameter.
 	byVersion map[string]*service
@@ -73,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 		authz:     cfg.Authorizer,
 		metrics:   cfg.Metrics,
 		ready:     cfg.Ready,
+		usage:     cfg.Usage,
 		byVersion: map[string]*service{},
 	}
 	if s.log == nil {
@@ -91,8 +102,12 @@ func New(cfg Config) (*Server, error) {
 		}
 		registerSTS(svc, cfg.STS)
 	}
-	if _, err := s.addService("iam"); err != nil {
+	iamSvc, err := s.addService("iam")
+	if err != nil {
 		return nil, err
+	}
+	if cfg.IAM != nil {
+		registerIAM(iamSvc, cfg.IAM)
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -241,6 +256,9 @@ func (s *Server) serveQuery(x *exchange) {
 		}
 		call.Caller = res.Principal.(*identity.Principal)
 		call.Region = res.Region
+		if s.usage != nil && call.Caller.Session == nil {
+			s.usage.Record(res.AccessKeyID, svc.name, res.Region, x.start)
+		}
 	}
 	if o == nil {
 		s.fail(x, awserr.Errorf(awserr.NotImplemented, "The operation %s is not implemented by Castellan.", action))
