@@ -371,16 +371,32 @@ func (c *condition) eval(e *evaluator) bool {
 	if !present {
 		e.missing(c.keyRaw)
 		switch {
-		case c.ifExists:
-			return true
-		case c.set == setForAll:
-			return true
 		case c.set == setForAny:
+			// ForAnyValue needs a value, even with IfExists (AWS
+			// answers "no identity-based policy allows" there).
 			return false
+		case c.ifExists, c.set == setForAll:
+			return true
 		}
 		return c.op.negated()
 	}
+	if c.set == setNone && multivaluedKey(c.key) {
+		// A multivalued key (aws:TagKeys, …) needs ForAllValues or
+		// ForAnyValue; a plain operator never matches it.
+		return false
+	}
 	neg := c.op.negated()
+	if neg {
+		// A negated operator whose policy value has an unresolvable
+		// variable makes the statement invalid: the condition is false.
+		e.unresolved = false
+		r := c.evalPresent(e, vals, neg)
+		return r && !e.unresolved
+	}
+	return c.evalPresent(e, vals, neg)
+}
+
+func (c *condition) evalPresent(e *evaluator, vals []string, neg bool) bool {
 	switch c.set {
 	case setForAll:
 		for _, rv := range vals {
@@ -496,4 +512,17 @@ func compareFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// multivaluedKey reports the global condition keys that AWS documents as
+// multivalued (key is lower case). Service-specific multivalued keys are
+// not known here; requests carrying several values for other keys are
+// matched value by value.
+func multivaluedKey(key string) bool {
+	switch key {
+	case "aws:tagkeys", "aws:calledvia", "aws:principalservicenameslist",
+		"aws:principalorgpaths", "aws:resourceorgpaths", "aws:sourceorgpaths":
+		return true
+	}
+	return false
 }

@@ -182,9 +182,11 @@ func Evaluate(req *Request, in *Input) Result {
 
 // evaluator holds one evaluation; tr is nil except for Explain.
 type evaluator struct {
-	req *Request
-	ctx Context
-	tr  *trace
+	req        *Request
+	ctx        Context
+	tr         *trace
+	unresolved  bool // a policy variable could not be resolved
+	hasBoundary bool
 }
 
 func (e *evaluator) values(key string) ([]string, bool) {
@@ -235,7 +237,7 @@ func pmRank(pm principalMatch) int {
 	switch pm {
 	case pmDirect, pmAll, pmService, pmFederated:
 		return 3
-	case pmRole:
+	case pmRole, pmAllSession:
 		return 2
 	case pmAccount:
 		return 1
@@ -259,6 +261,7 @@ func (e *evaluator) applies(s *statement, resourcePolicy bool) (principalMatch, 
 	}
 	if !s.anyResource {
 		hit = false
+		e.unresolved = false
 		for i := range s.resources {
 			if e.matchResource(&s.resources[i], req.Resource) {
 				hit = true
@@ -268,12 +271,28 @@ func (e *evaluator) applies(s *statement, resourcePolicy bool) (principalMatch, 
 		if hit == s.notResource {
 			return pmNone, false
 		}
+		if s.notResource && e.unresolved {
+			// "If AWS cannot resolve a variable, this might cause the
+			// entire statement to be invalid": a NotResource whose
+			// pattern cannot be resolved does not apply. A pattern that
+			// cannot match whatever the variable's value (another
+			// service, account or IAM resource type) is a plain
+			// non-match and does not get here.
+			return pmNone, false
+		}
 	}
 	pm := pmNone
 	if s.principal != nil {
 		pm = s.principal.match(&req.Principal)
+		if pm == pmAll && req.Principal.RoleARN != "" {
+			// "*" names a role session only through its role: the
+			// session policies still apply.
+			pm = pmAllSession
+		}
 		if s.notPrincipal {
-			if pm != pmNone {
+			// AWS: a Deny with NotPrincipal always applies to a
+			// principal that has a permissions boundary.
+			if pm != pmNone && !e.hasBoundary {
 				return pmNone, false
 			}
 			pm = pmAccount
@@ -302,7 +321,45 @@ func (e *evaluator) matchResource(p *pattern, res string) bool {
 	}
 	var arr [maxVarBuf]byte
 	b, ok := e.expand(p, arr[:0])
-	return ok && matchARN(b, res)
+	if !ok {
+		// Could the pattern match at all? Its literal text before the
+		// first variable must agree with the resource's first five
+		// fields (partition, service, region, account); if not, the
+		// variable does not matter.
+		if !arnPrefixCompatible(p.segs[0].text, res) {
+			e.unresolved = false
+		}
+		return false
+	}
+	return matchARN(b, res)
+}
+
+// arnPrefixCompatible reports whether the literal prefix pre of a pattern
+// (the text before its first variable) can still lead to a match of res.
+func arnPrefixCompatible(pre, res string) bool {
+	pi, si := 0, 0
+	for f := 0; f < 5; f++ {
+		pe := indexColon(pre, pi)
+		if pe < 0 {
+			return true // the variable is in this field: anything goes
+		}
+		se := indexColon(res, si)
+		if se < 0 || !glob(pre[pi:pe], res[si:se], false) {
+			return false
+		}
+		pi, si = pe+1, se+1
+	}
+	// IAM resources start with their type (user/, role/, …): a different
+	// type cannot match.
+	if strings.HasPrefix(pre, "arn:aws:iam:") {
+		if pt := strings.IndexByte(pre[pi:], '/'); pt >= 0 {
+			typ := pre[pi : pi+pt+1]
+			if !strings.ContainsAny(typ, "\xff\xfe") && !strings.HasPrefix(res[si:], typ) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // matchValue matches request value rv against a string or ARN condition
@@ -351,6 +408,7 @@ func (e *evaluator) expand(p *pattern, buf []byte) ([]byte, bool) {
 			buf = append(buf, seg.def...)
 		default:
 			e.missing(seg.keyRaw)
+			e.unresolved = true
 			return buf, false
 		}
 	}
@@ -369,6 +427,7 @@ func safeValue(v string) bool {
 }
 
 func (e *evaluator) run(in *Input) Result {
+	e.hasBoundary = in.Boundary != nil
 	var id, bd, ss, rs setResult
 	for i, p := range in.Identity {
 		if p != nil {
@@ -435,7 +494,7 @@ func (e *evaluator) run(in *Input) Result {
 			return resourceGrant
 		case 2:
 			switch {
-			case !boundaryOK:
+			case !boundaryOK && rs.pm == pmRole:
 				return Result{Type: PermissionsBoundary}
 			case !sessionOK:
 				return Result{Type: SessionPolicy}

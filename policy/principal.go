@@ -68,13 +68,14 @@ type principalSet struct {
 type principalMatch uint8
 
 const (
-	pmNone      principalMatch = iota
-	pmAll                      // "*"
-	pmAccount                  // account id or root ARN
-	pmRole                     // the role ARN of an assumed-role session
-	pmDirect                   // the caller's own ARN (user, session, federated user)
-	pmService                  // a service principal
-	pmFederated                // an identity provider
+	pmNone       principalMatch = iota
+	pmAll                       // "*"
+	pmAccount                   // account id or root ARN
+	pmRole                      // the role ARN of an assumed-role session
+	pmDirect                    // the caller's own ARN (user, session, federated user)
+	pmService                   // a service principal
+	pmFederated                 // an identity provider
+	pmAllSession                // "*" matching a role session
 )
 
 func compilePrincipal(v *jvalue) *principalSet {
