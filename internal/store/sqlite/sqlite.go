@@ -108,8 +108,7 @@ type options struct {
 // them; apply them with Migrate (castellan migrate).
 func WithoutAutoMigrate() Option { return func(o *options) { o.autoMigrate = false } }
 
-// WithReadConns sets the size of the read pool (default
-// max(minReadConns, GOMAXPROCS)).
+// WithReadConns sets the size of the read pool (default max(4, GOMAXPROCS)).
 // It has no effect on ":memory:", which uses one connection.
 func WithReadConns(n int) Option {
 	return func(o *options) {
