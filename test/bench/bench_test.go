@@ -1,0 +1,184 @@
+// Package bench measures Castellan end to end over loopback HTTP against a
+// bare net/http baseline measured the same way, in the same run.
+//
+// The load generator replays one pre-signed request on keep-alive
+// connections (no per-request signing on the client, so the client costs the
+// same for every target) and parses each response with net/http. Run with
+// -count to interleave the targets: go test -bench . -count 5 ./test/bench.
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/castellan-sts/castellan/internal/app"
+	"github.com/castellan-sts/castellan/internal/config"
+	"github.com/castellan-sts/castellan/sigv4"
+)
+
+const gciBody = "Action=GetCallerIdentity&Version=2011-06-15"
+
+// startApp starts a Castellan server on loopback and returns its address
+// and root credentials.
+func startApp(b *testing.B, mutate ...func(*config.Config)) (addr string, creds sigv4.Credentials, h http.Handler) {
+	b.Helper()
+	cfg := config.Default()
+	cfg.DataDir = b.TempDir()
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	a, err := app.New(context.Background(), cfg, app.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	b.Cleanup(func() { srv.Close(); a.Close() })
+	raw, err := os.ReadFile(filepath.Join(cfg.DataDir, "root-credentials"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := regexp.MustCompile(`aws_access_key_id = (\S+)`).FindSubmatch(raw)
+	sec := regexp.MustCompile(`aws_secret_access_key = (\S+)`).FindSubmatch(raw)
+	return strings.TrimPrefix(srv.URL, "http://"), sigv4.Credentials{AccessKeyID: string(id[1]), SecretAccessKey: string(sec[1])}, a.Handler()
+}
+
+// signedRequest returns the bytes of a signed GetCallerIdentity POST, as
+// aws-sdk-go-v2 shapes it.
+func signedRequest(b *testing.B, addr string, c sigv4.Credentials) []byte {
+	b.Helper()
+	r, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(gciBody))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Amz-Sdk-Invocation-Id", "0b8b2b4c-6e36-4b5e-9a0a-3d2d6f1e2f11")
+	r.Header.Set("Amz-Sdk-Request", "attempt=1; max=3")
+	r.Header.Set("User-Agent", "aws-sdk-go-v2/1.48.0 os/linux lang/go#1.26 md/GOOS#linux md/GOARCH#amd64 api/sts#1.52.0")
+	if err := sigv4.Sign(r, []byte(gciBody), c, "us-east-1", "sts", time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := r.Write(&buf); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// load replays req on conns keep-alive connections for b.N requests in all,
+// failing on any non-200 answer.
+func load(b *testing.B, addr string, req []byte) {
+	b.Helper()
+	const conns = 8
+	var mu sync.Mutex
+	var n int
+	next := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if n >= b.N {
+			return false
+		}
+		n++
+		return true
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, conns)
+	b.ResetTimer()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errc <- err
+				return
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for next() {
+				if _, err := c.Write(req); err != nil {
+					errc <- err
+					return
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					errc <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errc <- fmt.Errorf("status %d", resp.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errc)
+	for err := range errc {
+		b.Fatal(err)
+	}
+}
+
+// bareAddr serves a fixed 200 from a bare net/http handler.
+func bareAddr(b *testing.B) string {
+	body := []byte("<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:root</Arn></GetCallerIdentityResult></GetCallerIdentityResponse>")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write(body)
+	}))
+	b.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// BenchmarkGetCallerIdentityHTTP compares Castellan's GetCallerIdentity over
+// loopback with a bare handler; the ratio of their ns/op is the target
+// (castellan ≤ bare/0.7).
+func BenchmarkGetCallerIdentityHTTP(b *testing.B) {
+	b.Run("bare", func(b *testing.B) {
+		addr := bareAddr(b)
+		load(b, addr, signedRequest(b, addr, sigv4.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "x"}))
+	})
+	b.Run("castellan", func(b *testing.B) {
+		addr, creds, _ := startApp(b)
+		load(b, addr, signedRequest(b, addr, creds))
+	})
+}
+
+// nopWriter is a ResponseWriter that discards everything, so the handler's
+// own cost is measured.
+type nopWriter struct{ h http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *nopWriter) WriteHeader(int)             {}
+
+// BenchmarkGetCallerIdentityHandler is the server's CPU per request without
+// the network: the handler alone, on a pre-parsed request.
+func BenchmarkGetCallerIdentityHandler(b *testing.B) {
+	addr, creds, h := startApp(b)
+	raw := signedRequest(b, addr, creds)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := &nopWriter{h: http.Header{}}
+		h.ServeHTTP(w, r)
+	}
+}
