@@ -1,0 +1,2 @@
+// Package depstest enforces the repository's import rules in its test.
+package depstest
