@@ -9,31 +9,24 @@ TS='[0-9]{8}T[0-9]{6}Z'
 RE_EXPIRED="^Signature expired: $TS is now earlier than $TS \\($TS - 15 min\\.\\)\$"
 
 conf_case GetCallerIdentity sts GetCallerIdentity \
-  --desc 'the root key: root ARN, UserId = account id' \
-  --capture CALLER_ARN=Arn
-expect HTTPStatus eq 200
-expect Arn        eq 'arn:aws:iam::{ACCOUNT}:root'
-expect UserId     eq '{ACCOUNT}'
-expect Account    re '^[0-9]{12}$'
-expect Account    eq '{ACCOUNT}'
+  --desc 'the root key: root ARN, UserId = account id'
+expect_success
+expect Arn     eq 'arn:aws:iam::{ACCOUNT}:root'
+expect UserId  eq '{ACCOUNT}'
+expect Account re '^[0-9]{12}$'
+expect Account eq '{ACCOUNT}'
 
 conf_case wrong-secret sts GetCallerIdentity --secret '{BAD_SECRET}' \
   --desc 'the root key id with another secret'
-expect HTTPStatus eq 403
-expect Code       eq SignatureDoesNotMatch
-expect Message    eq "$MSG_SIGNATURE"
+expect_error 403 SignatureDoesNotMatch "$MSG_SIGNATURE"
 
 conf_case unknown-key-id sts GetCallerIdentity --akid '{UNKNOWN_AKID}' --secret '{BAD_SECRET}' \
   --desc 'a well-formed AKIA key id that was never issued'
-expect HTTPStatus eq 403
-expect Code       eq InvalidClientTokenId
-expect Message    eq "$MSG_INVALID_TOKEN"
+expect_error 403 InvalidClientTokenId "$MSG_INVALID_TOKEN"
 
 conf_case no-authorization sts GetCallerIdentity --signing unsigned \
   --desc 'no Authorization header at all'
-expect HTTPStatus eq 403
-expect Code       eq MissingAuthenticationToken
-expect Message    eq "$MSG_MISSING_AUTH"
+expect_error 403 MissingAuthenticationToken "$MSG_MISSING_AUTH"
 
 conf_case dated-20-minutes-ago sts GetCallerIdentity --signing dated:-1200 \
   --desc 'signed correctly, with X-Amz-Date 20 minutes in the past (window: 15 min)'
@@ -41,6 +34,8 @@ expect HTTPStatus eq 403
 expect Code       eq SignatureDoesNotMatch
 expect Message    re "$RE_EXPIRED"
 expect Message    fn check_signature_expired
+expect Type       eq Sender --clients curl
+expect_request_id
 
 # "Signature expired: REQ is now earlier than EDGE (NOW - 15 min.)": REQ is our
 # X-Amz-Date (about 20 min ago), NOW the server's clock (this machine's), EDGE = NOW-15min.

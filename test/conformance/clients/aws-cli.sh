@@ -47,8 +47,11 @@ rc=$?
 
 # HTTP status from urllib3's debug line: "POST / HTTP/1.1" 403 166
 status=$(grep -oE '"(POST|GET) [^"]*" [0-9]{3}' "$tmp/err" | tail -n1 | grep -oE '[0-9]{3}$' || true)
+# the request id from botocore's debug dump of the response headers
+rid=$(grep -oiE "'x-amzn-requestid': '[^']*'" "$tmp/err" | tail -n1 | sed -E "s/.*: '([^']*)'/\1/" || true)
 if ((rc == 0)); then
   [[ -n $status ]] && emit HTTPStatus "$status"
+  [[ -n $rid ]] && emit RequestId "$rid"
   "$py" "$here/util.py" flatten-json <"$tmp/out" || emit Error "aws CLI printed no JSON: $(head -c 300 "$tmp/out")"
   exit 0
 fi
@@ -57,6 +60,7 @@ if [[ $line =~ ^An\ error\ occurred\ \(([^\)]*)\)\ when\ calling\ the\ [A-Za-z0-
   emit Code "${BASH_REMATCH[1]}"
   emit Message "${BASH_REMATCH[3]}"
   [[ -n $status ]] && emit HTTPStatus "$status"
+  [[ -n $rid ]] && emit RequestId "$rid"
 else
   last=$(grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2} |^\s|^$|^Traceback|^ *File ' "$tmp/err" | tail -n3 | tr '\n' ' ')
   emit Error "aws exited $rc: ${last:0:400}"

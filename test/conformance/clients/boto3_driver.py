@@ -104,12 +104,18 @@ def main():
         err = e.response.get("Error", {})
         emit("Code", err.get("Code", ""))
         emit("Message", err.get("Message", ""))
-        emit("HTTPStatus", e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+        meta = e.response.get("ResponseMetadata", {})
+        emit("HTTPStatus", meta.get("HTTPStatusCode", ""))
+        if meta.get("RequestId"):
+            emit("RequestId", meta["RequestId"])
         return
     except Exception as e:  # connection errors, parse errors, validation in the client
         emit("Error", "%s: %s" % (type(e).__name__, e))
         return
-    emit("HTTPStatus", resp.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+    meta = resp.get("ResponseMetadata", {})
+    emit("HTTPStatus", meta.get("HTTPStatusCode", ""))
+    if meta.get("RequestId"):
+        emit("RequestId", meta["RequestId"])
     from util import flatten
     flatten("", normalise(resp))
 

@@ -20,7 +20,9 @@ body=$("$py" "$here/util.py" query-body "$CONF_OP" "$version" "${CONF_PARAMS:-}"
   emit Error "curl driver: cannot encode parameters ${CONF_PARAMS:-}"; exit 0; }
 
 # Like a person would type it: -d gives Content-Type application/x-www-form-urlencoded.
-args=(curl -sS -X POST --max-time 30 -o - -w '\n%{http_code}' --data-binary "$body")
+hdrs=$(mktemp)
+trap 'rm -f "$hdrs"' EXIT
+args=(curl -sS -X POST --max-time 30 -D "$hdrs" -o - -w '\n%{http_code}' --data-binary "$body")
 prefix=()
 case ${CONF_SIGNING:-normal} in
   normal|dated:*)
@@ -47,4 +49,6 @@ fi
 status=${resp##*$'\n'}
 payload=${resp%$'\n'*}
 emit HTTPStatus "$status"
+rid=$(tr -d '\r' <"$hdrs" | sed -n 's/^[Xx]-[Aa]mzn-[Rr]equest[Ii][Dd]:[[:space:]]*//p' | tail -n1)
+[[ -n $rid ]] && emit x-amzn-RequestId "$rid"
 printf '%s' "$payload" | "$py" "$here/util.py" flatten-xml

@@ -9,7 +9,8 @@
 Flattening rules (identical in every driver, see README.md):
   nested keys are joined with '.', list items are numbered from 0
   (XML <member> elements become list items), booleans are "true"/"false",
-  newlines in values are written as "\\n", ResponseMetadata is dropped.
+  newlines in values are written as "\\n", ResponseMetadata is dropped
+  except its RequestId, which is reported as the field RequestId.
 """
 import json
 import re
@@ -71,11 +72,18 @@ def flatten_xml(data):
             return
         for c in err:
             emit(local(c.tag), c.text or "")
+        for c in root:
+            if local(c.tag) == "RequestId":
+                emit("RequestId", c.text or "")
         return
     # <OpResponse><OpResult>...</OpResult><ResponseMetadata/></OpResponse>
     for c in root:
         if local(c.tag).endswith("Result"):
             flatten("", xml_to_obj(c))
+        elif local(c.tag) == "ResponseMetadata":
+            for m in c:
+                if local(m.tag) == "RequestId":
+                    emit("RequestId", m.text or "")
 
 
 def query_params(prefix, obj, out):

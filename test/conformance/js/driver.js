@@ -84,12 +84,14 @@ async function main() {
   try {
     const resp = await client.send(new Command(params));
     emit("HTTPStatus", resp.$metadata?.httpStatusCode ?? "");
+    if (resp.$metadata?.requestId) emit("RequestId", resp.$metadata.requestId);
     flatten("", resp);
   } catch (e) {
     if (e && e.$metadata && e.$metadata.httpStatusCode && e.$fault) {
       emit("Code", e.Code || e.name);
       emit("Message", e.message);
       emit("HTTPStatus", e.$metadata.httpStatusCode);
+      if (e.$metadata.requestId) emit("RequestId", e.$metadata.requestId);
     } else {
       emit("Error", `${e && e.name}: ${e && e.message}`);
     }

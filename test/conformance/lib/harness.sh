@@ -72,6 +72,27 @@ expect() {
   E_CLIENTS+=("$clients")
 }
 
+# Shorthands for what every query-protocol answer must carry.
+RE_REQUEST_ID='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+expect_request_id() { # a request id every client can read; curl: header = body
+  expect RequestId re "$RE_REQUEST_ID"
+  expect x-amzn-RequestId fn same_as_body_request_id --clients curl
+}
+expect_success() { # expect_success : HTTP 200 and a request id
+  expect HTTPStatus eq 200
+  expect_request_id
+}
+expect_error() { # expect_error HTTP-STATUS CODE MESSAGE : the exact AWS error (Type Sender for 4xx)
+  expect HTTPStatus eq "$1"
+  expect Code eq "$2"
+  expect Message eq "$3"
+  expect Type eq "$( (($1 < 500)) && echo Sender || echo Receiver)" --clients curl
+  expect_request_id
+}
+same_as_body_request_id() { # fn check; R is the caller's (run_case) result
+  [[ $1 == "${R[RequestId]-}" ]] || { echo "the same id as the body's RequestId (${R[RequestId]-absent})"; return 1; }
+}
+
 # --- templates ------------------------------------------------------------------------
 subst() {
   local s=$1 k
