@@ -182,9 +182,9 @@ func Evaluate(req *Request, in *Input) Result {
 
 // evaluator holds one evaluation; tr is nil except for Explain.
 type evaluator struct {
-	req        *Request
-	ctx        Context
-	tr         *trace
+	req         *Request
+	ctx         Context
+	tr          *trace
 	unresolved  bool // a policy variable could not be resolved
 	hasBoundary bool
 }
@@ -206,7 +206,11 @@ func (e *evaluator) missing(key string) {
 type setResult struct {
 	allow, deny       bool
 	allowRef, denyRef StatementRef
-	pm                principalMatch // best principal match of an allow (resource policies)
+	// grants records, for resource policies, the principal matches of
+	// the Allow statements that applied (one bit per principalMatch),
+	// with the first statement of each.
+	grants   uint16
+	grantRef [8]StatementRef
 }
 
 func (e *evaluator) evalPolicy(r *setResult, t PolicyType, idx int, p *Policy) {
@@ -226,23 +230,14 @@ func (e *evaluator) evalPolicy(r *setResult, t PolicyType, idx int, p *Policy) {
 			}
 			continue
 		}
-		if !r.allow || pmRank(pm) > pmRank(r.pm) {
-			r.allow, r.allowRef, r.pm = true, ref, pm
+		if !r.allow {
+			r.allow, r.allowRef = true, ref
+		}
+		if r.grants&(1<<pm) == 0 {
+			r.grants |= 1 << pm
+			r.grantRef[pm] = ref
 		}
 	}
-}
-
-// pmRank orders principal matches by how much they grant on their own.
-func pmRank(pm principalMatch) int {
-	switch pm {
-	case pmDirect, pmAll, pmService, pmFederated:
-		return 3
-	case pmRole, pmAllSession:
-		return 2
-	case pmAccount:
-		return 1
-	}
-	return 0
 }
 
 // applies reports whether statement s applies to the request.
@@ -284,7 +279,7 @@ func (e *evaluator) applies(s *statement, resourcePolicy bool) (principalMatch, 
 	pm := pmNone
 	if s.principal != nil {
 		pm = s.principal.match(&req.Principal)
-		if pm == pmAll && req.Principal.RoleARN != "" {
+		if pm == pmAll && req.Principal.isSession() {
 			// "*" names a role session only through its role: the
 			// session policies still apply.
 			pm = pmAllSession
@@ -489,17 +484,43 @@ func (e *evaluator) run(in *Input) Result {
 		}
 	}
 	if rs.allow {
-		switch pmRank(rs.pm) {
-		case 3:
-			return resourceGrant
-		case 2:
-			switch {
-			case !boundaryOK && rs.pm == pmRole:
-				return Result{Type: PermissionsBoundary}
-			case !sessionOK:
+		// Same account: what a resource-based Allow grants on its own
+		// depends on the principal it names (AWS's table "Resource-based
+		// policies and implicit denies in other policy types").
+		grant := func(pm principalMatch) Result {
+			return Result{Decision: Allow, Type: ResourceBased, Statement: rs.grantRef[pm]}
+		}
+		has := func(pm principalMatch) bool { return rs.grants&(1<<pm) != 0 }
+		switch {
+		case has(pmDirect):
+			// The user or the session itself: not limited by implicit
+			// denies in identity, boundary or session policies.
+			return grant(pmDirect)
+		case has(pmAll):
+			return grant(pmAll)
+		case has(pmService):
+			return grant(pmService)
+		case has(pmFederated):
+			return grant(pmFederated)
+		case has(pmAllSession) && sessionOK:
+			// "*" reaches a session through its role or user: the
+			// session policies still limit it.
+			return grant(pmAllSession)
+		case has(pmRole) && boundaryOK && sessionOK:
+			// The role ARN: limited by the boundary and session policies.
+			return grant(pmRole)
+		}
+		if r := identity(); r.Decision == Allow {
+			return r
+		}
+		switch {
+		case has(pmAllSession) || has(pmRole):
+			if !sessionOK {
 				return Result{Type: SessionPolicy}
 			}
-			return resourceGrant
+			if !boundaryOK {
+				return Result{Type: PermissionsBoundary}
+			}
 		}
 	}
 	return identity()

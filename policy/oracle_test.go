@@ -31,6 +31,13 @@ type oracleCase struct {
 type oracleFile struct {
 	Docs  []string     `json:"docs"`
 	Cases []oracleCase `json:"cases"`
+
+	parsed map[docKind]*Policy
+}
+
+type docKind struct {
+	doc  int
+	kind Kind
 }
 
 func loadOracle(t testing.TB, path string) *oracleFile {
@@ -50,46 +57,72 @@ func loadOracle(t testing.TB, path string) *oracleFile {
 	return &fx
 }
 
-// oracleExceptions are cases where AWS's documentation shows the oracle is
-// wrong; the value is the reason and our expected decision is recorded in
-// testdata/oracle/exceptions.json.
-type oracleException struct {
-	Want   string `json:"want"`
-	Reason string `json:"reason"`
+// oracleExceptions are the cases where AWS's documentation shows the
+// oracle wrong (testdata/oracle/exceptions.json).
+type oracleExceptions struct {
+	Reasons map[string]string `json:"reasons"`
+	Cases   []struct {
+		ID        int    `json:"id"`
+		Action    string `json:"action"`
+		Resource  string `json:"resource"`
+		Principal string `json:"principal"`
+		Oracle    string `json:"oracle"`
+		Want      string `json:"want"`
+		Reason    string `json:"reason"`
+	} `json:"cases"`
+	Standalone []struct {
+		Name   string     `json:"name"`
+		Reason string     `json:"reason"`
+		Docs   []string   `json:"docs"`
+		Case   oracleCase `json:"case"`
+		Oracle string     `json:"oracle"`
+		Want   string     `json:"want"`
+	} `json:"standalone"`
 }
 
-func loadExceptions(t testing.TB) map[int]oracleException {
-	m := map[int]oracleException{}
+func loadExceptions(t testing.TB) *oracleExceptions {
 	data, err := os.ReadFile("testdata/oracle/exceptions.json")
 	if err != nil {
-		return m
-	}
-	var l []struct {
-		ID int `json:"id"`
-		oracleException
-	}
-	if err := json.Unmarshal(data, &l); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range l {
-		m[e.ID] = e.oracleException
+	var ex oracleExceptions
+	if err := json.Unmarshal(data, &ex); err != nil {
+		t.Fatal(err)
 	}
-	return m
+	return &ex
+}
+
+func TestOracleStandaloneExceptions(t *testing.T) {
+	ex := loadExceptions(t)
+	for _, s := range ex.Standalone {
+		t.Run(s.Name, func(t *testing.T) {
+			if ex.Reasons[s.Reason] == "" {
+				t.Errorf("reason %q not documented", s.Reason)
+			}
+			fx := &oracleFile{Docs: s.Docs}
+			req, in := fx.input(t, &s.Case)
+			if got := oracleDecisions[Evaluate(req, in).Decision]; got != s.Want {
+				t.Errorf("Evaluate = %s, want %s (oracle says %s)", got, s.Want, s.Oracle)
+			}
+		})
+	}
 }
 
 var oracleDecisions = map[Decision]string{Allow: "Allowed", ImplicitDeny: "ImplicitlyDenied", ExplicitDeny: "ExplicitlyDenied"}
 
 func (fx *oracleFile) input(t testing.TB, c *oracleCase) (*Request, *Input) {
-	parsed := make(map[int]*Policy)
+	if fx.parsed == nil {
+		fx.parsed = make(map[docKind]*Policy)
+	}
 	get := func(i int, k Kind) *Policy {
-		if p, ok := parsed[i]; ok && p.kind == k {
+		if p, ok := fx.parsed[docKind{i, k}]; ok {
 			return p
 		}
 		p, err := Parse(fx.Docs[i], k)
 		if err != nil {
 			t.Fatalf("case %d: Parse(%s, %v) = %v", c.ID, fx.Docs[i], k, err)
 		}
-		parsed[i] = p
+		fx.parsed[docKind{i, k}] = p
 		return p
 	}
 	in := &Input{}
@@ -123,15 +156,23 @@ func (fx *oracleFile) input(t testing.TB, c *oracleCase) (*Request, *Input) {
 
 func TestOracle(t *testing.T) {
 	fx := loadOracle(t, oracleFixture)
-	exc := loadExceptions(t)
+	ex := loadExceptions(t)
+	exc := map[int]int{}
+	for i, e := range ex.Cases {
+		c := &fx.Cases[e.ID]
+		if c.ID != e.ID || c.Action != e.Action || c.ResourceARN != e.Resource || c.Principal != e.Principal || c.Expect != e.Oracle || ex.Reasons[e.Reason] == "" {
+			t.Fatalf("exception %d does not describe fixture case %d; regenerate exceptions.json with the fixtures", e.ID, c.ID)
+		}
+		exc[e.ID] = i
+	}
 	agree, disagree, excepted := 0, 0, 0
 	for i := range fx.Cases {
 		c := &fx.Cases[i]
 		req, in := fx.input(t, c)
 		got := oracleDecisions[Evaluate(req, in).Decision]
 		want := c.Expect
-		if e, ok := exc[c.ID]; ok {
-			want = e.Want
+		if i, ok := exc[c.ID]; ok {
+			want = ex.Cases[i].Want
 			excepted++
 		}
 		if got == want {

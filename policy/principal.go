@@ -28,6 +28,12 @@ type Principal struct {
 	CanonicalUser string
 }
 
+// isSession reports a temporary-session caller (assumed role or federated
+// user).
+func (p *Principal) isSession() bool {
+	return p.RoleARN != "" || strings.Contains(p.ARN, ":assumed-role/") || strings.Contains(p.ARN, ":federated-user/")
+}
+
 // account returns the caller's account id.
 func (p *Principal) account() string {
 	if p.Account != "" {
