@@ -6,10 +6,12 @@ import "strings"
 // Wildcards are the marker bytes mStar and mQuest; literal '*' and '?' are
 // themselves. A pattern with policy variables keeps its pieces in segs.
 type pattern struct {
-	raw  string
-	text string   // compiled text when segs is nil
-	segs []patSeg // non-nil when the pattern has policy variables
-	any  bool     // the pattern is a lone "*"
+	raw    string
+	text   string   // compiled text when segs is nil
+	segs   []patSeg // non-nil when the pattern has policy variables
+	any    bool     // the pattern is a lone "*"
+	wild   bool     // text has a wildcard
+	prefix string   // text before the first wildcard (fast rejection)
 }
 
 // patSeg is literal compiled text followed by an optional variable.
@@ -59,10 +61,39 @@ func compilePattern(s string, wild, vars bool) pattern {
 	}
 	if p.segs != nil {
 		p.segs = append(p.segs, patSeg{text: string(b)})
-	} else {
-		p.text = string(b)
+		return p
+	}
+	p.text = string(b)
+	p.prefix = p.text
+	for i := 0; i < len(p.text); i++ {
+		if c := p.text[i]; c == mStar || c == mQuest {
+			p.wild, p.prefix = true, p.text[:i]
+			break
+		}
 	}
 	return p
+}
+
+// matchFold matches a compiled action pattern (ASCII case-insensitive).
+func (p *pattern) matchFold(s string) bool {
+	switch {
+	case p.any:
+		return true
+	case !p.wild:
+		return len(p.text) == len(s) && asciiEqualFold(p.text, s)
+	case len(s) < len(p.prefix) || !asciiEqualFold(p.prefix, s[:len(p.prefix)]):
+		return false
+	}
+	return globFrom(p.text, s, true, len(p.prefix))
+}
+
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] && lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseVariable parses the inside of ${…}: an escape (*, ?, $) or a key

@@ -245,8 +245,7 @@ func (e *evaluator) applies(s *statement, resourcePolicy bool) (principalMatch, 
 	req := e.req
 	hit := false
 	for i := range s.actions {
-		a := &s.actions[i]
-		if a.any || glob(a.text, req.Action, true) {
+		if s.actions[i].matchFold(req.Action) {
 			hit = true
 			break
 		}
@@ -312,6 +311,12 @@ func (e *evaluator) matchResource(p *pattern, res string) bool {
 		return true
 	}
 	if p.segs == nil {
+		if !p.wild {
+			return p.text == res
+		}
+		if !strings.HasPrefix(res, p.prefix) {
+			return false
+		}
 		return matchARN(p.text, res)
 	}
 	var arr [maxVarBuf]byte

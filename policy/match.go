@@ -124,12 +124,18 @@ func chunkSuffix[P, S byteseq](chunk P, s S, from int, fold bool) bool {
 // is matched at its leftmost position after the previous one, which is
 // optimal for star patterns and needs no backtracking.
 func glob[P, S byteseq](p P, s S, fold bool) bool {
-	star := indexStar(p, 0)
+	return globFrom(p, s, fold, 0)
+}
+
+// globFrom is glob for a pattern and subject whose first k bytes are known
+// to match literally.
+func globFrom[P, S byteseq](p P, s S, fold bool, k int) bool {
+	star := indexStar(p, k)
 	if star < 0 {
-		end, ok := chunkAt(p, s, 0, fold)
+		end, ok := chunkAt(p[k:], s, k, fold)
 		return ok && end == len(s)
 	}
-	j, ok := chunkAt(p[:star], s, 0, fold)
+	j, ok := chunkAt(p[k:star], s, k, fold)
 	if !ok {
 		return false
 	}
