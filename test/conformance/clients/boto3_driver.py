@@ -3,7 +3,10 @@
 
 Input (environment, set by run.sh):
   CONF_ENDPOINT CONF_REGION CONF_SERVICE CONF_OP CONF_PARAMS (JSON)
-  CONF_AKID CONF_SECRET CONF_TOKEN CONF_SIGNING (normal | unsigned | dated:<seconds offset>)
+  CONF_AKID CONF_SECRET CONF_TOKEN
+  CONF_SIGNING: normal | unsigned | dated:<seconds offset> | presigned:<expires seconds>
+  (presigned: a GET URL from generate_presigned_url, fetched with urllib, as EKS's
+  aws-iam-authenticator does with a presigned GetCallerIdentity)
 Output: the flattened result (see util.py) or Code/Message of the AWS error,
 plus HTTPStatus; "Error<TAB>..." for anything that is not an AWS answer.
 """
@@ -73,6 +76,24 @@ def shift_clock(seconds):
         botocore.auth.datetime = shim
 
 
+def presigned_get(client, op, params, expires):
+    import urllib.error
+    import urllib.request
+    from util import flatten_xml
+    url = client.generate_presigned_url(botocore.xform_name(op), Params=params,
+                                        ExpiresIn=expires, HttpMethod="GET")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            status, body = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read()
+    except Exception as e:
+        emit("Error", "GET of the presigned URL: %s: %s" % (type(e).__name__, e))
+        return
+    emit("HTTPStatus", status)
+    flatten_xml(body.decode("utf-8", "replace"))
+
+
 def main():
     env = os.environ
     service, op = env["CONF_SERVICE"], env["CONF_OP"]
@@ -85,6 +106,8 @@ def main():
         cfg["signature_version"] = UNSIGNED
     elif signing.startswith("dated:"):
         shift_clock(int(signing.split(":", 1)[1]))
+    elif signing.startswith("presigned:"):
+        pass
     elif signing != "normal":
         emit("Error", "boto3 driver: unknown CONF_SIGNING %r" % signing)
         return
@@ -97,6 +120,8 @@ def main():
     )
     client = session.client(service, endpoint_url=env["CONF_ENDPOINT"],
                             config=Config(**cfg))
+    if signing.startswith("presigned:"):
+        return presigned_get(client, op, params, int(signing.split(":", 1)[1]))
     method = getattr(client, botocore.xform_name(op))
     try:
         resp = method(**params)

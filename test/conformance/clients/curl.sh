@@ -4,8 +4,11 @@
 #
 # Input (environment, set by run.sh): CONF_ENDPOINT CONF_REGION CONF_SERVICE
 # CONF_OP CONF_PARAMS (JSON) CONF_AKID CONF_SECRET CONF_TOKEN
-# CONF_SIGNING (normal | unsigned | dated:<seconds offset>), CONF_PYTHON.
-# The request is what the query protocol sends: POST / with a form body.
+# CONF_SIGNING (normal | unsigned | dated:<seconds offset>), CONF_PYTHON, and
+# optionally CONF_METHOD (POST: form body, the default | GET: query string),
+# CONF_SIGN_SERVICE (the service in the signing scope; default CONF_SERVICE),
+# CONF_ACCEPT (an Accept header; application/json answers are read as JSON).
+# Extra outputs: Type (Sender/Receiver) and x-amzn-RequestId (the header).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 py=${CONF_PYTHON:-python3}
@@ -16,17 +19,25 @@ case $CONF_SERVICE in
   iam) version=2010-05-08 ;;
   *) emit Error "curl driver: no API version known for service $CONF_SERVICE"; exit 0 ;;
 esac
-body=$("$py" "$here/util.py" query-body "$CONF_OP" "$version" "${CONF_PARAMS:-}") || {
+query=$("$py" "$here/util.py" query-body "$CONF_OP" "$version" "${CONF_PARAMS:-}") || {
   emit Error "curl driver: cannot encode parameters ${CONF_PARAMS:-}"; exit 0; }
 
-# Like a person would type it: -d gives Content-Type application/x-www-form-urlencoded.
 hdrs=$(mktemp)
 trap 'rm -f "$hdrs"' EXIT
-args=(curl -sS -X POST --max-time 30 -D "$hdrs" -o - -w '\n%{http_code}' --data-binary "$body")
+args=(curl -sS --max-time 30 -D "$hdrs" -o - -w '\n%{http_code}')
+url="${CONF_ENDPOINT%/}/"
+case ${CONF_METHOD:-POST} in
+  # Like a person would type it: -d gives Content-Type application/x-www-form-urlencoded.
+  POST) args+=(-X POST --data-binary "$query") ;;
+  GET) url+="?$query" ;;
+  *) emit Error "curl driver: unknown CONF_METHOD $CONF_METHOD"; exit 0 ;;
+esac
+[[ -n ${CONF_ACCEPT:-} ]] && args+=(-H "Accept: $CONF_ACCEPT")
+
 prefix=()
 case ${CONF_SIGNING:-normal} in
   normal|dated:*)
-    args+=(--aws-sigv4 "aws:amz:${CONF_REGION}:${CONF_SERVICE}" --user "${CONF_AKID}:${CONF_SECRET}")
+    args+=(--aws-sigv4 "aws:amz:${CONF_REGION}:${CONF_SIGN_SERVICE:-$CONF_SERVICE}" --user "${CONF_AKID}:${CONF_SECRET}")
     [[ -n ${CONF_TOKEN:-} ]] && args+=(-H "X-Amz-Security-Token: ${CONF_TOKEN}")
     if [[ $CONF_SIGNING == dated:* ]]; then
       off=${CONF_SIGNING#dated:}
@@ -39,7 +50,7 @@ case ${CONF_SIGNING:-normal} in
   unsigned) ;;
   *) emit Error "curl driver: unknown CONF_SIGNING ${CONF_SIGNING}"; exit 0 ;;
 esac
-args+=("${CONF_ENDPOINT%/}/")
+args+=("$url")
 
 resp=$("${prefix[@]}" "${args[@]}" 2>&1 </dev/null)
 rc=$?
@@ -51,4 +62,10 @@ payload=${resp%$'\n'*}
 emit HTTPStatus "$status"
 rid=$(tr -d '\r' <"$hdrs" | sed -n 's/^[Xx]-[Aa]mzn-[Rr]equest[Ii][Dd]:[[:space:]]*//p' | tail -n1)
 [[ -n $rid ]] && emit x-amzn-RequestId "$rid"
-printf '%s' "$payload" | "$py" "$here/util.py" flatten-xml
+ctype=$(tr -d '\r' <"$hdrs" | sed -n 's/^[Cc]ontent-[Tt]ype:[[:space:]]*//p' | tail -n1)
+[[ -n $ctype ]] && emit Content-Type "$ctype"
+if [[ $ctype == application/json* ]]; then
+  printf '%s' "$payload" | "$py" "$here/util.py" flatten-query-json
+else
+  printf '%s' "$payload" | "$py" "$here/util.py" flatten-xml
+fi

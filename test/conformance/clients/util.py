@@ -3,6 +3,7 @@
 
   util.py flatten-json        < JSON      -> "Path<TAB>value" lines
   util.py flatten-xml         < XML       -> "Path<TAB>value" lines (query protocol response)
+  util.py flatten-query-json  < JSON      -> the same, from the JSON form of a query answer
   util.py query-body OP VERSION PARAMS_JSON -> x-www-form-urlencoded body
   util.py kebab OP                         -> botocore's xform_name(OP, '-')
 
@@ -86,6 +87,32 @@ def flatten_xml(data):
                     emit("RequestId", m.text or "")
 
 
+def flatten_query_json(data):
+    """The JSON form of a query-protocol answer (Accept: application/json):
+    {"OpResponse": {"OpResult": {...}, "ResponseMetadata": {"RequestId": ...}}} or
+    {"Error": {"Code", "Message", "Type"}, "RequestId": ...}; flattened like the XML."""
+    try:
+        obj = json.loads(data)
+    except ValueError as e:
+        emit("Error", "response is not JSON (%s): %r" % (e, data[:300]))
+        return
+    if not isinstance(obj, dict) or len(obj) == 0:
+        emit("Error", "unexpected JSON: %r" % data[:300])
+        return
+    if "Error" in obj:
+        for k, v in obj["Error"].items():
+            emit(k, v)
+        if "RequestId" in obj:
+            emit("RequestId", obj["RequestId"])
+        return
+    (name, body), = obj.items()
+    for k, v in body.items():
+        if k.endswith("Result"):
+            flatten("", v)
+        elif k == "ResponseMetadata":
+            emit("RequestId", v.get("RequestId", ""))
+
+
 def query_params(prefix, obj, out):
     """Flatten like the query protocol: lists -> Name.member.N (1-based)."""
     if isinstance(obj, dict):
@@ -117,6 +144,8 @@ def main(argv):
             flatten("", json.loads(data))
     elif cmd == "flatten-xml":
         flatten_xml(sys.stdin.read())
+    elif cmd == "flatten-query-json":
+        flatten_query_json(sys.stdin.read())
     elif cmd == "query-body":
         op, version, params = argv[2], argv[3], json.loads(argv[4] or "{}")
         out = [("Action", op), ("Version", version)]

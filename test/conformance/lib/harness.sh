@@ -10,6 +10,8 @@
 #     --clients "a b"      only these clients (default: every client)
 #     --capture VAR=Field  after the step, {VAR} = the Field of the result (repeatable)
 #     --before FUNC        bash function run before the step (may set VARS[...])
+#     --env NAME=VALUE     extra driver input (repeatable), e.g. CONF_REGION=eu-west-1;
+#                          curl also takes CONF_METHOD=GET, CONF_SIGN_SERVICE, CONF_ACCEPT
 #     --desc TEXT          what the case checks (shown by --list)
 # and its expectations (the shared expectation table), attached to the last case:
 #   expect FIELD OP [VALUE] [--clients "a b"]
@@ -24,7 +26,7 @@
 # when it cannot do this step here; "Error<TAB>what" when the answer was not an AWS answer.
 
 declare -a C_NAME=() C_SERVICE=() C_OP=() C_PARAMS=() C_AKID=() C_SECRET=() C_TOKEN=()
-declare -a C_SIGNING=() C_CLIENTS=() C_CAPTURE=() C_BEFORE=() C_DESC=()
+declare -a C_SIGNING=() C_CLIENTS=() C_CAPTURE=() C_BEFORE=() C_DESC=() C_ENV=()
 declare -a E_CASE=() E_FIELD=() E_OP=() E_VALUE=() E_CLIENTS=()
 declare -A VARS=() GLOBAL_VARS=()
 PASSED=0 FAILED=0 SKIPPED=0
@@ -32,7 +34,7 @@ PASSED=0 FAILED=0 SKIPPED=0
 conf_case() {
   local name=$1 service=$2 op=$3; shift 3
   local params='{}' akid='{ROOT_AKID}' secret='{ROOT_SECRET}' token='' signing=normal
-  local clients='' capture='' before='' desc=''
+  local clients='' capture='' before='' desc='' envs=''
   while (($#)); do
     case $1 in
       --params) params=$2 ;;
@@ -44,6 +46,7 @@ conf_case() {
       --capture) capture+="$2 " ;;
       --before) before=$2 ;;
       --desc) desc=$2 ;;
+      --env) envs+="$2"$'\n' ;;
       *) echo "conf_case $name: unknown option $1" >&2; return 2 ;;
     esac
     shift 2
@@ -55,6 +58,7 @@ conf_case() {
   C_NAME+=("$name") C_SERVICE+=("$service") C_OP+=("$op") C_PARAMS+=("$params")
   C_AKID+=("$akid") C_SECRET+=("$secret") C_TOKEN+=("$token") C_SIGNING+=("$signing")
   C_CLIENTS+=("$clients") C_CAPTURE+=("$capture") C_BEFORE+=("$before") C_DESC+=("$desc")
+  C_ENV+=("$envs")
 }
 
 expect() {
@@ -138,14 +142,15 @@ run_case() {
   if [[ -n ${C_BEFORE[i]} ]]; then
     "${C_BEFORE[i]}" "$client" || { report_fail "$client" "$name" "before-hook ${C_BEFORE[i]} failed"; return; }
   fi
-  local outf=$WORK/result.$client.$i
+  local outf=$WORK/result.$client.$i extra=() e
+  while IFS= read -r e; do [[ -n $e ]] && extra+=("$(subst "$e")"); done <<<"${C_ENV[i]}"
   CONF_ENDPOINT=${VARS[ENDPOINT]} CONF_REGION=${VARS[REGION]} \
   CONF_SERVICE=${C_SERVICE[i]} CONF_OP=${C_OP[i]} \
   CONF_PARAMS=$(subst "${C_PARAMS[i]}") \
   CONF_AKID=$(subst "${C_AKID[i]}") CONF_SECRET=$(subst "${C_SECRET[i]}") \
   CONF_TOKEN=$(subst "${C_TOKEN[i]}") CONF_SIGNING=$(subst "${C_SIGNING[i]}") \
   CONF_STATE=$WORK/state.$client CONF_PYTHON=$PYTHON \
-    timeout 180 "$@" >"$outf" 2>"$outf.err" </dev/null
+    env "${extra[@]}" timeout 180 "$@" >"$outf" 2>"$outf.err" </dev/null
   local rc=$?
 
   local -A R=()
