@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -432,39 +433,50 @@ func requestPath(r *http.Request) string {
 	return r.URL.EscapedPath()
 }
 
-// keyCache caches derived signing keys by (secret, date, region, service).
-// It is bounded, and the secrets in it are never logged or exposed.
+// keyCache caches derived signing keys by (secret, date, region, service),
+// with their HMAC pad states. It is bounded, safe for concurrent use, and the
+// secrets in it are never logged or exposed. The most recently used entry is
+// checked first without locking or hashing.
 type keyCache struct {
-	mu sync.RWMutex
-	m  map[keyCacheKey]keyEntry
-}
-
-// keyEntry is a signing key and its precomputed HMAC pad states.
-type keyEntry struct {
-	key          [sha256.Size]byte
-	inner, outer []byte
+	last atomic.Pointer[keyEntry]
+	mu   sync.RWMutex
+	m    map[keyCacheKey]*keyEntry
 }
 
 type keyCacheKey struct{ secret, date, region, service string }
 
-// get sets s.skey to the signing key.
+// keyEntry is an immutable cache entry: a signing key and its precomputed
+// HMAC pad states.
+type keyEntry struct {
+	k            keyCacheKey
+	key          [sha256.Size]byte
+	inner, outer []byte
+}
+
+// get sets s.skey (and the pad states) to the signing key.
 func (c *keyCache) get(s *scratch, secret, date, region, service string) {
 	k := keyCacheKey{secret, date, region, service}
-	c.mu.RLock()
-	e, ok := c.m[k]
-	c.mu.RUnlock()
-	if ok {
-		s.skey, s.kin, s.kout = e.key, e.inner, e.outer
-		return
+	e := c.last.Load()
+	if e == nil || e.k != k {
+		c.mu.RLock()
+		e = c.m[k]
+		c.mu.RUnlock()
+		if e == nil {
+			e = c.add(s, k)
+		}
+		c.last.Store(e)
 	}
-	s.signingKey(&s.skey, secret, date, region, service)
-	e.key = s.skey
+	s.skey, s.kin, s.kout = e.key, e.inner, e.outer
+}
+
+func (c *keyCache) add(s *scratch, k keyCacheKey) *keyEntry {
+	e := &keyEntry{k: keyCacheKey{strings.Clone(k.secret), strings.Clone(k.date), strings.Clone(k.region), strings.Clone(k.service)}}
+	s.signingKey(&e.key, k.secret, k.date, k.region, k.service)
 	e.inner, e.outer = s.hmacStates(e.key[:])
-	s.kin, s.kout = e.inner, e.outer
-	k = keyCacheKey{strings.Clone(secret), strings.Clone(date), strings.Clone(region), strings.Clone(service)}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[keyCacheKey]keyEntry)
+		c.m = make(map[keyCacheKey]*keyEntry)
 	}
 	if len(c.m) >= signingKeyCacheSize {
 		for old := range c.m { // evict an arbitrary entry
@@ -472,6 +484,6 @@ func (c *keyCache) get(s *scratch, secret, date, region, service string) {
 			break
 		}
 	}
-	c.m[k] = e
-	c.mu.Unlock()
+	c.m[e.k] = e
+	return e
 }
