@@ -16,6 +16,9 @@ import (
 
 // migrationFiles holds the schema steps, NNNN_name.up.sql, applied in
 // version order. A released file is never edited; a change is a new file.
+// Versions are unique and may leave gaps (areas of the schema developed in
+// parallel take their own ranges, e.g. 0020+ for the credential tables), so
+// the bookkeeping records each applied version rather than the highest.
 //
 //go:embed migrations/*.up.sql
 var migrationFiles embed.FS
@@ -64,8 +67,8 @@ func loadMigrations() ([]Migration, error) {
 	}
 	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
 	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("sqlite: migration %s: want version %d (no gaps or duplicates)", m.Name, i+1)
+		if i == 0 && m.Version != 1 || i > 0 && m.Version == ms[i-1].Version {
+			return nil, fmt.Errorf("sqlite: migration %s: versions start at 1 and are unique", m.Name)
 		}
 	}
 	return ms, nil
@@ -79,6 +82,7 @@ const (
 )`
 	countMigrationsTable = `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`
 	selectMaxVersion     = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+	countVersion         = `SELECT count(*) FROM schema_migrations WHERE version = ?`
 	insertMigration      = `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
 )
 
@@ -107,6 +111,11 @@ func Migrate(ctx context.Context, path string) ([]Migration, error) {
 // IMMEDIATE transaction together with its schema_migrations row, so two
 // processes migrating at once apply each step exactly once.
 func migrate(ctx context.Context, w *sql.DB) ([]Migration, error) {
+	return migrateTo(ctx, w, -1)
+}
+
+// migrateTo is migrate stopping after version target (-1: the latest).
+func migrateTo(ctx context.Context, w *sql.DB, target int) ([]Migration, error) {
 	ms, err := loadMigrations()
 	if err != nil {
 		return nil, err
@@ -116,7 +125,10 @@ func migrate(ctx context.Context, w *sql.DB) ([]Migration, error) {
 	}
 	var applied []Migration
 	for _, m := range ms {
-		did, err := applyOne(ctx, w, m, len(ms))
+		if target >= 0 && m.Version > target {
+			break
+		}
+		did, err := applyOne(ctx, w, m, ms[len(ms)-1].Version)
 		if err != nil {
 			return applied, err
 		}
@@ -141,7 +153,11 @@ func applyOne(ctx context.Context, w *sql.DB, m Migration, latest int) (bool, er
 	if have > latest {
 		return false, fmt.Errorf("sqlite: database schema version %d is newer than this binary's %d", have, latest)
 	}
-	if have >= m.Version {
+	var done int
+	if err := tx.QueryRowContext(ctx, countVersion, m.Version).Scan(&done); err != nil {
+		return false, fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
+	}
+	if done > 0 {
 		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
@@ -163,6 +179,7 @@ func checkMigrated(ctx context.Context, w *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	latest := ms[len(ms)-1].Version
 	var have, tables int
 	if err := w.QueryRowContext(ctx, countMigrationsTable).Scan(&tables); err != nil {
 		return fmt.Errorf("sqlite: schema version: %w", err)
@@ -172,11 +189,19 @@ func checkMigrated(ctx context.Context, w *sql.DB) error {
 			return fmt.Errorf("sqlite: schema version: %w", err)
 		}
 	}
-	switch {
-	case have > len(ms):
-		return fmt.Errorf("sqlite: database schema version %d is newer than this binary's %d", have, len(ms))
-	case have < len(ms):
-		return fmt.Errorf("%w (database at version %d, binary at %d)", ErrPendingMigrations, have, len(ms))
+	if have > latest {
+		return fmt.Errorf("sqlite: database schema version %d is newer than this binary's %d", have, latest)
+	}
+	for _, m := range ms {
+		var done int
+		if tables > 0 {
+			if err := w.QueryRowContext(ctx, countVersion, m.Version).Scan(&done); err != nil {
+				return fmt.Errorf("sqlite: schema version: %w", err)
+			}
+		}
+		if done == 0 {
+			return fmt.Errorf("%w (database lacks %s)", ErrPendingMigrations, m.Name)
+		}
 	}
 	return nil
 }
