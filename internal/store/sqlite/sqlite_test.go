@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -265,6 +266,7 @@ WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`)
 		objects = append(objects, o)
 	}
 	r.Close()
+	// What 0001 creates; later migrations add more.
 	wantObjects := []string{
 		"index access_keys_user",
 		"index keyring_keys_one_primary",
@@ -275,8 +277,10 @@ WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`)
 		"table schema_migrations",
 		"table users",
 	}
-	if diff := cmp.Diff(wantObjects, objects); diff != "" {
-		t.Errorf("schema objects mismatch (-want +got):\n%s", diff)
+	for _, o := range wantObjects {
+		if !slices.Contains(objects, o) {
+			t.Errorf("schema lacks %s; have %q", o, objects)
+		}
 	}
 	seedAccount(t, s)
 	s.Close()
