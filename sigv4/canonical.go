@@ -393,6 +393,12 @@ func appendHeaderValue(dst []byte, v string) []byte {
 // it up directly, falling back to a case-insensitive scan for keys that are
 // not in canonical form.
 func (s *scratch) headerValues(h http.Header, lname string) []string {
+	if ck := commonHeaderKey(lname); ck != "" {
+		if vs, ok := h[ck]; ok {
+			return vs
+		}
+		return s.scanHeader(h, lname)
+	}
 	k := append(s.key[:0], lname...)
 	upper := true
 	for i, c := range k {
@@ -407,12 +413,46 @@ func (s *scratch) headerValues(h http.Header, lname string) []string {
 	if vs, ok := h[string(k)]; ok {
 		return vs
 	}
+	return s.scanHeader(h, lname)
+}
+
+// scanHeader finds a header whose key is not in canonical form.
+func (s *scratch) scanHeader(h http.Header, lname string) []string {
 	for name, vs := range h {
 		if strings.EqualFold(name, lname) {
 			return vs
 		}
 	}
 	return nil
+}
+
+// commonHeaderKey returns the canonical MIME key of headers SDKs sign, or "".
+func commonHeaderKey(lname string) string {
+	switch lname {
+	case "x-amz-date":
+		return "X-Amz-Date"
+	case "content-type":
+		return "Content-Type"
+	case "content-length":
+		return "Content-Length"
+	case "x-amz-security-token":
+		return "X-Amz-Security-Token"
+	case "x-amz-content-sha256":
+		return "X-Amz-Content-Sha256"
+	case "amz-sdk-invocation-id":
+		return "Amz-Sdk-Invocation-Id"
+	case "amz-sdk-request":
+		return "Amz-Sdk-Request"
+	case "x-amz-user-agent":
+		return "X-Amz-User-Agent"
+	case "x-amz-target":
+		return "X-Amz-Target"
+	case "content-md5":
+		return "Content-Md5"
+	case "date":
+		return "Date"
+	}
+	return ""
 }
 
 // canonicalInput is everything a canonical request is built from.
@@ -426,6 +466,7 @@ type canonicalInput struct {
 	signedHeaders string // ';'-separated, lower-case (see lowerList)
 	payloadHash   string // "" means hex SHA-256 of payload
 	payload       []byte
+	xAmzDate      []string // the X-Amz-Date values when already looked up
 	s3            bool
 	presigned     bool // leave X-Amz-Signature out of the query
 	skipToken     bool // leave X-Amz-Security-Token out of the query
@@ -451,7 +492,12 @@ func (s *scratch) appendCanonicalRequest(in *canonicalInput) {
 		if name == "host" || equalFoldASCII(name, "host") {
 			b = appendHeaderValue(b, in.host)
 		} else {
-			vs := s.headerValues(in.header, name)
+			var vs []string
+			if in.xAmzDate != nil && name == "x-amz-date" {
+				vs = in.xAmzDate
+			} else {
+				vs = s.headerValues(in.header, name)
+			}
 			if vs == nil && in.contentLength > 0 && equalFoldASCII(name, "content-length") {
 				b = strconv.AppendInt(b, in.contentLength, 10)
 			} else {
@@ -511,6 +557,42 @@ func lowerList(s string) string {
 		}
 	}
 	return s
+}
+
+// signedList summarises a SignedHeaders list in one pass: the number of
+// names, whether host (or :authority) and x-amz-security-token are among
+// them, and whether the list is all lower case.
+type signedList struct {
+	n                 int
+	host, token, lower bool
+}
+
+func scanSignedHeaders(list string) signedList {
+	sl := signedList{lower: true}
+	start := 0
+	for i := 0; i <= len(list); i++ {
+		if i < len(list) {
+			c := list[i]
+			if c != ';' {
+				if c-'A' < 26 {
+					sl.lower = false
+				}
+				continue
+			}
+		}
+		name := list[start:i]
+		sl.n++
+		switch len(name) {
+		case 4:
+			sl.host = sl.host || equalFoldASCII(name, "host")
+		case 10:
+			sl.host = sl.host || name == ":authority"
+		case 20:
+			sl.token = sl.token || equalFoldASCII(name, "x-amz-security-token")
+		}
+		start = i + 1
+	}
+	return sl
 }
 
 func appendLower(b []byte, s string) []byte {

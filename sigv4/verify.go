@@ -81,6 +81,7 @@ type request struct {
 	token         string
 	hasToken      bool
 	tokenInQuery  bool
+	xAmzDate      []string // X-Amz-Date header values (header form)
 }
 
 // Verify authenticates r for service: the credential scope's service must
@@ -129,14 +130,18 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 	akid := accessKeyOf(q.credential)
 
 	// Host (and optionally the security token) must be signed.
-	if n := strings.Count(q.signedHeaders, ";") + 1; n > MaxSignedHeaders {
+	sl := scanSignedHeaders(q.signedHeaders)
+	if sl.n > MaxSignedHeaders {
 		return nil, newError(CodeIncompleteSignature, msgTooManyHeaders, akid)
 	}
-	if !signs(q.signedHeaders, "host") && !signs(q.signedHeaders, ":authority") {
+	if !sl.host {
 		return nil, newError(CodeSignatureDoesNotMatch, msgHostNotSigned, akid)
 	}
-	if v.RequireSignedSecurityToken && q.hasToken && !q.tokenInQuery && !signs(q.signedHeaders, "x-amz-security-token") {
+	if v.RequireSignedSecurityToken && q.hasToken && !q.tokenInQuery && !sl.token {
 		return nil, newError(CodeSignatureDoesNotMatch, msgTokenNotSigned, akid)
+	}
+	if !sl.lower {
+		q.signedHeaders = strings.ToLower(q.signedHeaders)
 	}
 
 	if q.algorithm != algorithm {
@@ -165,9 +170,10 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 		host:          r.Host,
 		header:        r.Header,
 		contentLength: r.ContentLength,
-		signedHeaders: lowerList(q.signedHeaders),
+		signedHeaders: q.signedHeaders,
 		s3:            v.S3,
 		presigned:     q.presigned,
+		xAmzDate:      q.xAmzDate,
 	}
 	if in.host == "" && r.URL != nil {
 		in.host = r.URL.Host
@@ -248,7 +254,11 @@ func lowerUnhex(c byte) (byte, bool) {
 // parseHeader fills q from the Authorization header and date headers and
 // checks the date and clock skew.
 func (v *Verifier) parseHeader(r *http.Request, authz string, q *request, now time.Time, skew time.Duration) *Error {
-	xdate := firstHeader(r.Header, "X-Amz-Date")
+	q.xAmzDate = r.Header["X-Amz-Date"]
+	xdate := ""
+	if len(q.xAmzDate) > 0 {
+		xdate = q.xAmzDate[0]
+	}
 	date := ""
 	if xdate == "" {
 		date = firstHeader(r.Header, "Date")
@@ -390,22 +400,6 @@ func (v *Verifier) payloadHash(r *http.Request, payload []byte, presigned bool, 
 		return emptySHA256, nil
 	}
 	return "", nil // hashed while building the canonical request
-}
-
-// signs reports whether the ';'-separated list contains name (lower-case),
-// ignoring case.
-func signs(list, name string) bool {
-	for rest := list; ; {
-		var h string
-		var more bool
-		h, rest, more = strings.Cut(rest, ";")
-		if equalFoldASCII(h, name) {
-			return true
-		}
-		if !more {
-			return false
-		}
-	}
 }
 
 func firstHeader(h http.Header, canonicalKey string) string {
