@@ -177,6 +177,7 @@ type Store interface {
 	Users
 	AccessKeys
 	KeyringKeys
+	CredentialStore
 	// Ping checks the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend.

@@ -66,6 +66,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"KeyringKeys", testKeyringKeys},
 		{"KeyringKeysConcurrentPrimary", testKeyringKeysConcurrentPrimary},
 	}
+	tests = append(tests, credentialTests...) // credentials.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
