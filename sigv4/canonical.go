@@ -344,7 +344,10 @@ func (s *scratch) appendCanonicalQuery(dst []byte, rawQuery string, skipSig, ski
 
 // CanonicalHeaderValue returns the canonical form of a header's values:
 // each trimmed of surrounding spaces and tabs, runs of spaces collapsed to
-// one, and the values joined with commas.
+// one, obs-fold line breaks (CRLF or LF followed by spaces or tabs) replaced
+// by one space, and the values joined with commas. net/http already unfolds
+// header lines; raw folded values are handled for callers that parse
+// requests themselves.
 func CanonicalHeaderValue(values []string) string {
 	var b []byte
 	return string(appendHeaderValues(b, values))
@@ -369,12 +372,22 @@ func appendHeaderValue(dst []byte, v string) []byte {
 		j--
 	}
 	v = v[i:j]
-	if strings.Index(v, "  ") < 0 {
+	if strings.Index(v, "  ") < 0 && strings.IndexByte(v, '\n') < 0 {
 		return append(dst, v...)
 	}
 	space := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]
+		if c == '\r' && i+1 < len(v) && v[i+1] == '\n' {
+			continue
+		}
+		if c == '\n' && i+1 < len(v) && (v[i+1] == ' ' || v[i+1] == '\t') {
+			// obs-fold: the break and the indentation become one space.
+			for i+1 < len(v) && (v[i+1] == ' ' || v[i+1] == '\t') {
+				i++
+			}
+			c = ' '
+		}
 		if c == ' ' {
 			if !space {
 				dst = append(dst, ' ')

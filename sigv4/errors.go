@@ -42,6 +42,7 @@ const (
 	msgExpiresNotPositive = "X-Amz-Expires must be a positive integer"
 	msgAuthTooLong        = "Authorization header exceeds the maximum length."
 	msgTooManyHeaders     = "SignedHeaders names too many headers."
+	msgTooManyParams      = "The query string has too many parameters."
 	msgReexamineQuery     = "Re-examine the query-string parameters."
 )
 

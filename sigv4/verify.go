@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -69,6 +70,8 @@ type Result struct {
 	Principal    any // from the CredentialSource
 }
 
+var errNoCredentialSource = errors.New("sigv4: Verifier.Credentials is nil")
+
 // request is the parsed authentication data common to both forms.
 type request struct {
 	presigned     bool
@@ -108,6 +111,10 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 		return nil, newError(CodeMissingAuthenticationToken, msgMissingAuthToken, "")
 	}
 
+	if strings.Count(rawQuery, "&") >= MaxQueryParams {
+		return nil, newError(CodeIncompleteSignature, msgTooManyParams, "")
+	}
+
 	now := time.Now
 	if v.Now != nil {
 		now = v.Now
@@ -123,7 +130,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 			return nil, err
 		}
 	} else {
-		if err := v.parseQuery(&pq, &q, now(), skew); err != nil {
+		if err := v.parseQuery(r, &pq, &q, now(), skew); err != nil {
 			return nil, err
 		}
 	}
@@ -158,6 +165,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 		return nil, newError(CodeInvalidClientTokenID, msgInvalidClientToken, "")
 	}
 
+	if v.Credentials == nil {
+		return nil, errNoCredentialSource
+	}
 	cred, cerr := v.Credentials.Credential(ctx, sc.accessKeyID, q.token)
 	if cerr != nil {
 		return nil, cerr
@@ -293,7 +303,7 @@ func (v *Verifier) parseHeader(r *http.Request, authz string, q *request, now ti
 
 // parseQuery fills q from presigned query parameters and checks the date,
 // X-Amz-Expires and the validity window.
-func (v *Verifier) parseQuery(p *Presigned, q *request, now time.Time, skew time.Duration) *Error {
+func (v *Verifier) parseQuery(r *http.Request, p *Presigned, q *request, now time.Time, skew time.Duration) *Error {
 	if err := p.incomplete(); err != nil {
 		return err
 	}
@@ -301,6 +311,12 @@ func (v *Verifier) parseQuery(p *Presigned, q *request, now time.Time, skew time
 	q.presigned = true
 	q.algorithm, q.credential, q.signedHeaders, q.signature = p.Algorithm, p.Credential, p.SignedHeaders, p.Signature
 	q.token, q.hasToken, q.tokenInQuery = p.SecurityToken, p.HasSecurityToken, p.HasSecurityToken
+	if !p.HasSecurityToken {
+		// A token sent as a header (signed through X-Amz-SignedHeaders).
+		if tok, ok := r.Header["X-Amz-Security-Token"]; ok && len(tok) > 0 {
+			q.token, q.hasToken = tok[0], true
+		}
+	}
 	if v.S3 && !p.HasExpires {
 		return newError(CodeAuthorizationQueryParametersError, msgS3QueryParams, akid)
 	}

@@ -438,3 +438,24 @@ func TestParseAmzDate(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalHeaderValueObsFold(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"value1\r\n  value2\r\n     value3", "value1 value2 value3"},
+		{"value1\n\tvalue2", "value1 value2"},
+		{"a  \r\n  b", "a b"},
+	} {
+		if got := CanonicalHeaderValue([]string{tc.in}); got != tc.want {
+			t.Errorf("CanonicalHeaderValue(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestNoCredentialSource(t *testing.T) {
+	r, body := signedPost(t, nil)
+	v := testVerifier()
+	v.Credentials = nil
+	if _, err := v.Verify(context.Background(), r, "sts", body); err == nil {
+		t.Error("Verify without a CredentialSource succeeded")
+	}
+}
