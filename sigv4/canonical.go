@@ -576,7 +576,7 @@ func lowerList(s string) string {
 // names, whether host (or :authority) and x-amz-security-token are among
 // them, and whether the list is all lower case.
 type signedList struct {
-	n                 int
+	n                  int
 	host, token, lower bool
 }
 
