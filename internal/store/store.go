@@ -178,6 +178,7 @@ type Store interface {
 	AccessKeys
 	KeyringKeys
 	CredentialStore
+	IAMStore // iamstore.go
 	// Ping checks the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend.

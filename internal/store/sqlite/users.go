@@ -104,19 +104,18 @@ func (s *Store) ListUsers(ctx context.Context, accountID string, opt store.ListO
 	return page, nil
 }
 
-// DeleteUser implements store.Users.
+// DeleteUser implements store.Users. It refuses with a *store.DependentsError
+// for the first of userDependents (iamaccount.go) that remains.
 func (s *Store) DeleteUser(ctx context.Context, accountID, name string) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var id string
 		if err := tx.QueryRowContext(ctx, selectUserIDByName, accountID, name).Scan(&id); err != nil {
 			return err
 		}
-		var keys int
-		if err := tx.QueryRowContext(ctx, countUserKeys, id).Scan(&keys); err != nil {
-			return err
-		}
-		if keys > 0 {
-			return fmt.Errorf("%w: %d access keys", store.ErrHasDependents, keys)
+		for _, d := range userDependents {
+			if err := checkNone(ctx, tx, d.dep, d.query, id); err != nil {
+				return err
+			}
 		}
 		_, err := tx.ExecContext(ctx, deleteUserByID, id)
 		return err
