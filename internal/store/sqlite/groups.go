@@ -16,18 +16,18 @@ const (
 	listGroups        = `SELECT ` + groupColumns + ` FROM iam_groups g
 WHERE g.account_id = ?1 AND g.name > ?2 AND substr(g.path, 1, length(?3)) = ?3
 ORDER BY g.name LIMIT ?4`
-	updateGroupRow     = `UPDATE iam_groups SET name = ?, path = ? WHERE id = ?`
-	deleteGroupByID    = `DELETE FROM iam_groups WHERE id = ?`
-	countGroupMembers  = `SELECT count(*) FROM group_members WHERE group_id = ?`
-	countUserGroups    = `SELECT count(*) FROM group_members WHERE user_id = ?`
-	selectMembership   = `SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?`
-	insertMembership   = `INSERT INTO group_members (group_id, user_id) VALUES (?, ?)`
-	deleteMembership   = `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`
-	listGroupMembersQ  = `SELECT ` + userColumns + ` FROM users WHERE id IN (SELECT user_id FROM group_members WHERE group_id = ?1)
+	updateGroupRow    = `UPDATE iam_groups SET name = ?, path = ? WHERE id = ?`
+	deleteGroupByID   = `DELETE FROM iam_groups WHERE id = ?`
+	countGroupMembers = `SELECT count(*) FROM group_members WHERE group_id = ?`
+	countUserGroups   = `SELECT count(*) FROM group_members WHERE user_id = ?`
+	selectMembership  = `SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?`
+	insertMembership  = `INSERT INTO group_members (group_id, user_id) VALUES (?, ?)`
+	deleteMembership  = `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`
+	listGroupMembersQ = `SELECT ` + userColumns + ` FROM users WHERE id IN (SELECT user_id FROM group_members WHERE group_id = ?1)
 AND name > ?2 ORDER BY name LIMIT ?3`
 	listGroupsForUserQ = `SELECT ` + groupColumns + ` FROM iam_groups g JOIN group_members m ON m.group_id = g.id
 WHERE m.user_id = ?1 AND g.name > ?2 ORDER BY g.name LIMIT ?3`
-	countOwnerInline   = `SELECT count(*) FROM inline_policies WHERE owner_id = ?`
+	countOwnerInline    = `SELECT count(*) FROM inline_policies WHERE owner_id = ?`
 	countEntityAttached = `SELECT count(*) FROM policy_attachments WHERE entity_id = ?`
 )
 

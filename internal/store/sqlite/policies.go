@@ -122,10 +122,10 @@ FROM policy_versions v JOIN managed_policies p ON p.id = v.policy_id WHERE p.arn
 	countAttachments  = `SELECT count(*) FROM policy_attachments WHERE policy_id = ?`
 	countBoundaryUses = `SELECT (SELECT count(*) FROM users WHERE permissions_boundary = ?1 AND permissions_boundary <> '') +
 (SELECT count(*) FROM roles WHERE permissions_boundary = ?1 AND permissions_boundary <> '')`
-	selectAttachment   = `SELECT 1 FROM policy_attachments WHERE policy_id = ? AND entity_id = ?`
-	insertAttachment   = `INSERT INTO policy_attachments (policy_id, entity_id, entity_kind) VALUES (?, ?, ?)`
-	deleteAttachment   = `DELETE FROM policy_attachments WHERE policy_id = ? AND entity_id = ?`
-	listAttachedQ      = `SELECT p.name, p.arn, p.path FROM policy_attachments a JOIN managed_policies p ON p.id = a.policy_id
+	selectAttachment = `SELECT 1 FROM policy_attachments WHERE policy_id = ? AND entity_id = ?`
+	insertAttachment = `INSERT INTO policy_attachments (policy_id, entity_id, entity_kind) VALUES (?, ?, ?)`
+	deleteAttachment = `DELETE FROM policy_attachments WHERE policy_id = ? AND entity_id = ?`
+	listAttachedQ    = `SELECT p.name, p.arn, p.path FROM policy_attachments a JOIN managed_policies p ON p.id = a.policy_id
 WHERE a.entity_id = ?1 AND p.name > ?2 AND substr(p.path, 1, length(?3)) = ?3 ORDER BY p.name LIMIT ?4`
 	listPolicyUsers = `SELECT 'user', u.id, u.name, u.path FROM policy_attachments a JOIN users u ON u.id = a.entity_id
 WHERE a.policy_id = ? ORDER BY u.name`
@@ -211,8 +211,8 @@ func (s *Store) ListPolicies(ctx context.Context, accountID string, opt store.Po
 }
 
 type policyRef struct {
-	id               string
-	defaultV, nextV  int64
+	id              string
+	defaultV, nextV int64
 }
 
 func getPolicyRef(ctx context.Context, tx *sql.Tx, arn string) (policyRef, error) {

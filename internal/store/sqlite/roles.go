@@ -12,7 +12,7 @@ const roleColumns = `account_id, id, name, path, assume_role_policy, description
 permissions_boundary, tags, created_at, last_used_at, last_used_region`
 
 const (
-	insertRole = `INSERT INTO roles (` + roleColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertRole       = `INSERT INTO roles (` + roleColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	selectRoleByName = `SELECT ` + roleColumns + ` FROM roles WHERE account_id = ? AND name = ?`
 	selectRoleByID   = `SELECT ` + roleColumns + ` FROM roles WHERE account_id = ? AND id = ?`
 	listRoles        = `SELECT ` + roleColumns + ` FROM roles
