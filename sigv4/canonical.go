@@ -41,7 +41,6 @@ type scratch struct {
 	kin    []byte            // cached SHA-256 state after key^ipad, or nil
 	kout   []byte            // cached SHA-256 state after key^opad
 	pad    [sha256.BlockSize]byte
-	hexd   [2 * sha256.Size]byte
 }
 
 type queryPair struct{ k0, k1, v0, v1 int32 } // ranges in scratch.qbuf
@@ -372,7 +371,7 @@ func appendHeaderValue(dst []byte, v string) []byte {
 		j--
 	}
 	v = v[i:j]
-	if strings.Index(v, "  ") < 0 && strings.IndexByte(v, '\n') < 0 {
+	if !strings.Contains(v, "  ") && strings.IndexByte(v, '\n') < 0 {
 		return append(dst, v...)
 	}
 	space := false
@@ -606,27 +605,6 @@ func scanSignedHeaders(list string) signedList {
 		start = i + 1
 	}
 	return sl
-}
-
-func appendLower(b []byte, s string) []byte {
-	lower := true
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			lower = false
-			break
-		}
-	}
-	if lower {
-		return append(b, s...)
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	return b
 }
 
 // equalFoldASCII reports whether s equals the lower-case ASCII word lower,

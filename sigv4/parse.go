@@ -341,5 +341,3 @@ func parseHTTPDate(v string) (time.Time, bool) {
 }
 
 func formatAmzDate(t time.Time) string { return t.UTC().Format(amzDateLayout) }
-
-func appendAmzDate(b []byte, t time.Time) []byte { return t.UTC().AppendFormat(b, amzDateLayout) }

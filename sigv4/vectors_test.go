@@ -19,15 +19,14 @@ const (
 
 // suiteCase is one aws-c-auth v4 case (or botocore case) in one form.
 type suiteCase struct {
-	name       string
-	dir        string
-	s3         bool   // normalize: false
-	omitToken  bool   // token added after signing
-	signed     string // signed request text
-	creq, sts  string // expected canonical request and string to sign
-	signature  string // expected signature ("" if only in the request)
-	presigned  bool
-	wantHeader string // header that must stay out of the check (n/a)
+	name      string
+	dir       string
+	s3        bool   // normalize: false
+	omitToken bool   // token added after signing
+	signed    string // signed request text
+	creq, sts string // expected canonical request and string to sign
+	signature string // expected signature ("" if only in the request)
+	presigned bool
 }
 
 func readFile(t testing.TB, p string) string {

@@ -304,11 +304,11 @@ func TestSecurityToken(t *testing.T) {
 }
 
 func TestContentSHA256(t *testing.T) {
-	r, body := signedPost(t, func(r *http.Request) { r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD") })
+	r, _ := signedPost(t, func(r *http.Request) { r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD") })
 	if _, err := testVerifier().Verify(context.Background(), r, "sts", []byte("anything")); err != nil {
 		t.Errorf("UNSIGNED-PAYLOAD: %v", err)
 	}
-	r, body = signedPost(t, func(r *http.Request) {
+	r, body := signedPost(t, func(r *http.Request) {
 		r.Header.Set("X-Amz-Content-Sha256", hashHex([]byte("Action=GetCallerIdentity&Version=2011-06-15")))
 	})
 	if _, err := testVerifier().Verify(context.Background(), r, "sts", body); err != nil {
