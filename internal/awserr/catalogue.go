@@ -51,6 +51,7 @@ const (
 	PolicyNotAttachable           Code = "PolicyNotAttachable"
 	InvalidAuthenticationCode     Code = "InvalidAuthenticationCode"
 	PasswordPolicyViolation       Code = "PasswordPolicyViolation"
+	InvalidUserType               Code = "InvalidUserType"
 	ServiceFailure                Code = "ServiceFailure"
 	ReportNotPresent              Code = "ReportNotPresent"
 	ReportInProgress              Code = "ReportInProgress"
@@ -116,6 +117,7 @@ var catalogue = map[Code]entry{
 	PolicyNotAttachable:           {400, Sender, "The request failed because AWS service role policies can only be attached to the service-linked role for that service."},
 	InvalidAuthenticationCode:     {403, Sender, "The request was rejected because the authentication code was not recognized."},
 	PasswordPolicyViolation:       {400, Sender, "The request was rejected because the provided password did not meet the requirements imposed by the account password policy."},
+	InvalidUserType:               {400, Sender, "The request was rejected because the type of user for the transaction was incorrect."},
 	ServiceFailure:                {500, Receiver, "The request processing has failed because of an unknown error, exception or failure."},
 	ReportNotPresent:              {410, Sender, "Credential report does not exist. Use GenerateCredentialReport to generate a report."},
 	ReportInProgress:              {404, Sender, "Credential report generation is in progress."},

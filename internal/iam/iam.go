@@ -21,6 +21,7 @@ type Store interface {
 	store.Accounts
 	store.Users
 	store.AccessKeys
+	store.CredentialStore // MFA devices, login profiles, password policy, OIDC providers
 }
 
 // KeyCache is the authentication cache that must forget a key or principal

@@ -5,6 +5,5 @@ import "github.com/castellan-sts/castellan/internal/iam"
 // registerIAM binds the IAM operations Castellan implements; each area of
 // the API registers in its own function.
 func registerIAM(svc *service, s *iam.Service) {
-	_ = svc
-	_ = s
+	registerIAMCredentials(svc, s) // iamcredentials.go
 }
