@@ -89,8 +89,9 @@ type Session struct {
 	Expires           time.Time
 	Region            string
 	ChainDepth        int
-	// Secret is the temporary secret access key.
-	Secret secret.String
+	// Secret is the temporary secret access key. It is sealed into the
+	// token separately, never marshalled with the session.
+	Secret secret.String `json:"-"`
 }
 
 // Call is one authenticated request as services see it: who, from where,
