@@ -50,7 +50,8 @@ const (
 //
 // Message is safe to send to the client. CanonicalRequest and StringToSign
 // are what the server computed; they are set only on a signature mismatch,
-// for logs and debugging, and are never part of Message.
+// for logs and debugging, and are never part of Message. In
+// CanonicalRequest the session token, if any, is replaced by "REDACTED".
 type Error struct {
 	Code             string
 	Message          string

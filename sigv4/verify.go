@@ -56,7 +56,18 @@ type Verifier struct {
 	// that is not covered by the presigned signature.
 	RequireSignedSecurityToken bool
 
-	keys keyCache
+	// keys is behind a pointer so that printing a Verifier (%+v) shows an
+	// address, never the cached secrets.
+	keys atomic.Pointer[keyCache]
+}
+
+// cache returns the signing-key cache, creating it on first use.
+func (v *Verifier) cache() *keyCache {
+	if c := v.keys.Load(); c != nil {
+		return c
+	}
+	v.keys.CompareAndSwap(nil, new(keyCache))
+	return v.keys.Load()
 }
 
 // Result describes an authenticated request.
@@ -199,7 +210,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 
 	s := getScratch()
 	defer putScratch(s)
-	v.keys.get(s, cred.SecretAccessKey, sc.date, sc.region, sc.service)
+	v.cache().get(s, cred.SecretAccessKey, sc.date, sc.region, sc.service)
 	ok := s.check(&in, &q, &sc)
 	if !ok && q.presigned && q.tokenInQuery && !v.RequireSignedSecurityToken {
 		// Some signers add the token to the URL after signing
@@ -216,7 +227,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 			Code:             CodeSignatureDoesNotMatch,
 			Message:          msgSignatureMismatch,
 			AccessKeyID:      sc.accessKeyID,
-			CanonicalRequest: string(s.buf),
+			CanonicalRequest: redactToken(string(s.buf), q.token),
 			StringToSign:     string(s.sts),
 		}
 	}
@@ -230,6 +241,18 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 		Principal:    cred.Principal,
 	}, nil
 }
+
+// redactToken replaces the session token, raw and URI-encoded, in a
+// canonical request kept for logs.
+func redactToken(creq, token string) string {
+	if token == "" {
+		return creq
+	}
+	creq = strings.ReplaceAll(creq, token, redacted)
+	return strings.ReplaceAll(creq, string(appendURIEncode(nil, token, false)), redacted)
+}
+
+const redacted = "REDACTED"
 
 // check builds the canonical request and string to sign in s and reports
 // whether the signature matches, in constant time.

@@ -3,6 +3,7 @@ package sigv4
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -350,6 +351,32 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestNoSecretsInOutput(t *testing.T) {
+	tok := Credentials{AccessKeyID: "ASIAIOSFODNN7EXAMPLE", SecretAccessKey: suiteSecret, SessionToken: "tok/+="}
+	r := httptest.NewRequest(http.MethodPost, "http://sts.amazonaws.com/", nil)
+	if err := Sign(r, nil, tok, "us-east-1", "sts", testNow); err != nil {
+		t.Fatal(err)
+	}
+	v := testVerifier()
+	if _, err := v.Verify(context.Background(), r, "sts", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.Verify(context.Background(), r, "sts", []byte("tampered"))
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("Verify = %v", err)
+	}
+	v.Credentials = nil // the test's own map source holds the secret; the cache must not
+	for _, s := range []string{fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%+v", e), e.Error()} {
+		if strings.Contains(s, suiteSecret) || strings.Contains(s, "tok/+=") || strings.Contains(s, "tok%2F%2B%3D") {
+			t.Errorf("output leaks a secret or token: %s", s)
+		}
+	}
+	if !strings.Contains(e.CanonicalRequest, "x-amz-security-token:REDACTED\n") {
+		t.Errorf("CanonicalRequest = %q", e.CanonicalRequest)
+	}
 }
 
 func TestKeyCacheBounded(t *testing.T) {
