@@ -240,6 +240,7 @@ func dsn(path string, o options, readOnly bool) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", "cache_size(-"+strconv.Itoa(readCacheKiB)+")")
 	} else {
 		if path != MemoryPath {
 			q.Add("_pragma", "journal_mode(WAL)")

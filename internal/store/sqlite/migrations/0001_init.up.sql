@@ -42,7 +42,7 @@ CREATE TABLE access_keys (
 	last_used_at      INTEGER,
 	last_used_service TEXT    NOT NULL DEFAULT '',
 	last_used_region  TEXT    NOT NULL DEFAULT ''
-);
+) WITHOUT ROWID; -- GetAccessKey (every SigV4 request on a cache miss) is one B-tree seek
 
 -- Serves ListAccessKeys (oldest first), the per-user key limit, DeleteUser's
 -- dependents check and the foreign key check from users.
@@ -54,7 +54,7 @@ CREATE TABLE keyring_keys (
 	created_at    INTEGER NOT NULL,
 	retire_after  INTEGER,
 	is_primary    INTEGER NOT NULL DEFAULT 0 CHECK (is_primary IN (0, 1))
-);
+) WITHOUT ROWID;
 
 -- At most one primary key.
 CREATE UNIQUE INDEX keyring_keys_one_primary ON keyring_keys (is_primary) WHERE is_primary = 1;
