@@ -11,9 +11,13 @@ import (
 // queue for the single write connection instead.
 const busyTimeout = 5 * time.Second
 
-// minReadConns is the smallest default read pool; the default is
-// max(minReadConns, GOMAXPROCS), since WAL readers run in parallel.
-const minReadConns = 4
+// minReadConns and maxReadConns bound the default read pool, GOMAXPROCS
+// connections: WAL readers run in parallel, and each holds up to
+// readCacheKiB of page cache.
+const (
+	minReadConns = 4
+	maxReadConns = 16
+)
 
 // dbFileMode is the mode of the database file and its -wal and -shm files:
 // they hold sealed secrets and every identity's metadata.

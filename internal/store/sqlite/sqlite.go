@@ -108,7 +108,8 @@ type options struct {
 // them; apply them with Migrate (castellan migrate).
 func WithoutAutoMigrate() Option { return func(o *options) { o.autoMigrate = false } }
 
-// WithReadConns sets the size of the read pool (default max(4, GOMAXPROCS)).
+// WithReadConns sets the size of the read pool (default GOMAXPROCS, at
+// least 4 and at most 16).
 // It has no effect on ":memory:", which uses one connection.
 func WithReadConns(n int) Option {
 	return func(o *options) {
@@ -131,7 +132,7 @@ func Open(ctx context.Context, path string, box *secret.Box, opts ...Option) (*S
 	if box == nil {
 		return nil, errors.New("sqlite: Open needs a secret.Box")
 	}
-	o := options{autoMigrate: true, readConns: max(minReadConns, runtime.GOMAXPROCS(0))}
+	o := options{autoMigrate: true, readConns: min(max(minReadConns, runtime.GOMAXPROCS(0)), maxReadConns)}
 	for _, opt := range opts {
 		opt(&o)
 	}
