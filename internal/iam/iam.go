@@ -22,6 +22,7 @@ type Store interface {
 	store.Users
 	store.AccessKeys
 	store.CredentialStore // MFA devices, login profiles, password policy, OIDC providers
+	store.IAMStore        // groups, roles, policies, attachments, aliases
 }
 
 // KeyCache is the authentication cache that must forget a key or principal
@@ -48,6 +49,8 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	account string
+	// compiled caches compiled policy documents (principal.go).
+	compiled compiledCache
 }
 
 // New returns an IAM service.

@@ -1,0 +1,239 @@
+package iam
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/castellan-sts/castellan/internal/awserr"
+	"github.com/castellan-sts/castellan/internal/identity"
+	"github.com/castellan-sts/castellan/internal/store"
+	"github.com/castellan-sts/castellan/policy"
+)
+
+// This file is what the policy engine and STS use to learn a principal's
+// permissions and to find roles. It reads the store on every call; compiled
+// documents are cached by their text, so a policy is parsed once however
+// many principals use it and a changed document is recompiled.
+
+// PolicySet is the identity side of an authorization decision for one
+// principal: its identity-based policies (for a user, its inline and
+// attached policies and those of its groups; for a role, the role's) and
+// its permissions boundary, compiled. It maps directly onto policy.Input's
+// Identity and Boundary.
+type PolicySet struct {
+	Identity []*policy.Policy
+	// Boundary is nil when the principal has no permissions boundary.
+	Boundary *policy.Policy
+}
+
+// PrincipalPolicies loads the PolicySet of an authenticated principal: an
+// IAM user (long-term key or GetSessionToken session), or an assumed-role
+// session (the role's policies; session policies are the caller's to add).
+// The root and principals that have no IAM identity get an empty set.
+func (s *Service) PrincipalPolicies(ctx context.Context, p *identity.Principal) (*PolicySet, error) {
+	switch {
+	case p == nil || p.IsRoot():
+		return &PolicySet{}, nil
+	case p.Type == identity.AssumedRole && p.Session != nil:
+		return s.RolePolicies(ctx, p.Session.RoleID)
+	case p.Type == identity.IAMUser:
+		id := p.UserID
+		if p.Session != nil && p.Session.PrincipalID != "" {
+			id = p.Session.PrincipalID
+		}
+		return s.UserPolicies(ctx, id)
+	case p.Type == identity.FederatedUser && p.Session != nil && strings.HasPrefix(p.Session.PrincipalID, "AIDA"):
+		return s.UserPolicies(ctx, p.Session.PrincipalID)
+	}
+	return &PolicySet{}, nil
+}
+
+// UserPolicies loads the PolicySet of the user with the given AIDA id;
+// awserr NoSuchEntity when it does not exist.
+func (s *Service) UserPolicies(ctx context.Context, userID string) (*PolicySet, error) {
+	u, err := s.st.GetUserByID(ctx, s.account, userID)
+	if isNotFound(err) {
+		return nil, awserr.Errorf(awserr.NoSuchEntity, "The user with id %s cannot be found.", userID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	set := &PolicySet{}
+	if err := s.entityPolicies(ctx, set, u.ID, policy.InlineUser); err != nil {
+		return nil, err
+	}
+	groups, err := listAll(1000, func(o store.ListOptions) (store.Page[store.Group], error) {
+		return s.st.ListGroupsForUser(ctx, s.account, u.Name, o)
+	})
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	for _, g := range groups {
+		if err := s.entityPolicies(ctx, set, g.ID, policy.InlineGroup); err != nil {
+			return nil, err
+		}
+	}
+	if set.Boundary, err = s.boundary(ctx, u.PermissionsBoundary); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// RolePolicies loads the PolicySet of the role with the given AROA id;
+// awserr NoSuchEntity when it does not exist.
+func (s *Service) RolePolicies(ctx context.Context, roleID string) (*PolicySet, error) {
+	r, err := s.st.GetRoleByID(ctx, s.account, roleID)
+	if isNotFound(err) {
+		return nil, awserr.Errorf(awserr.NoSuchEntity, "The role with id %s cannot be found.", roleID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	set := &PolicySet{}
+	if err := s.entityPolicies(ctx, set, r.ID, policy.InlineRole); err != nil {
+		return nil, err
+	}
+	if set.Boundary, err = s.boundary(ctx, r.PermissionsBoundary); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// entityPolicies appends an entity's inline and attached policies.
+func (s *Service) entityPolicies(ctx context.Context, set *PolicySet, entityID string, inline policy.Kind) error {
+	ins, err := listAll(1000, func(o store.ListOptions) (store.Page[store.InlinePolicy], error) {
+		return s.st.ListInlinePolicies(ctx, entityID, o)
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range ins {
+		c, err := s.compiled.get(p.Document, inline)
+		if err != nil {
+			return err
+		}
+		set.Identity = append(set.Identity, c)
+	}
+	att, err := listAll(1000, func(o store.ListOptions) (store.Page[store.AttachedPolicy], error) {
+		return s.st.ListAttachedPolicies(ctx, entityID, o)
+	})
+	if err != nil {
+		return err
+	}
+	for _, a := range att {
+		c, err := s.managedDefault(ctx, a.ARN, policy.Identity)
+		if err != nil {
+			return err
+		}
+		if c != nil {
+			set.Identity = append(set.Identity, c)
+		}
+	}
+	return nil
+}
+
+// managedDefault compiles the default version of a managed policy; nil
+// when the policy vanished meanwhile.
+func (s *Service) managedDefault(ctx context.Context, arn string, kind policy.Kind) (*policy.Policy, error) {
+	p, err := s.st.GetPolicy(ctx, arn)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.st.GetPolicyVersion(ctx, arn, p.DefaultVersion)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.compiled.get(v.Document, kind)
+}
+
+func (s *Service) boundary(ctx context.Context, arn string) (*policy.Policy, error) {
+	if arn == "" {
+		return nil, nil
+	}
+	return s.managedDefault(ctx, arn, policy.Boundary)
+}
+
+// AssumableRole is a role as STS AssumeRole needs it.
+type AssumableRole struct {
+	Role store.Role
+	ARN  string
+	// Trust is the compiled trust policy (policy.Trust), for
+	// policy.Input.Resource.
+	Trust *policy.Policy
+}
+
+// RoleByName finds a role; awserr NoSuchEntity ("The role with name X
+// cannot be found.") when it does not exist.
+func (s *Service) RoleByName(ctx context.Context, name string) (*AssumableRole, error) {
+	r, err := s.getRole(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	trust, err := s.compiled.get(r.AssumeRolePolicy, policy.Trust)
+	if err != nil {
+		return nil, err
+	}
+	return &AssumableRole{Role: r, ARN: s.arn("role", r.Path, r.Name), Trust: trust}, nil
+}
+
+// RoleByARN finds a role by its ARN (arn:aws:iam::ACCT:role/PATH/NAME): the
+// account must be this one and the path must match. awserr NoSuchEntity
+// otherwise.
+func (s *Service) RoleByARN(ctx context.Context, arn string) (*AssumableRole, error) {
+	prefix := "arn:aws:iam::" + s.account + ":role/"
+	if !strings.HasPrefix(arn, prefix) {
+		return nil, awserr.Errorf(awserr.NoSuchEntity, "The role %s cannot be found.", arn)
+	}
+	rest := arn[len(prefix)-1:] // "/path/name"
+	i := strings.LastIndexByte(rest, '/')
+	name := rest[i+1:]
+	r, err := s.RoleByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if r.Role.Path != rest[:i+1] {
+		return nil, awserr.Errorf(awserr.NoSuchEntity, "The role %s cannot be found.", arn)
+	}
+	return r, nil
+}
+
+// compiledCache maps (kind, document text) to the compiled policy. Stored
+// documents were validated on write; a document that no longer parses (a
+// stricter validator) fails closed with its error.
+type compiledCache struct {
+	mu sync.RWMutex
+	m  map[compiledKey]*policy.Policy
+}
+
+type compiledKey struct {
+	kind policy.Kind
+	doc  string
+}
+
+func (c *compiledCache) get(doc string, kind policy.Kind) (*policy.Policy, error) {
+	k := compiledKey{kind, doc}
+	c.mu.RLock()
+	p, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	p, err := policy.Parse(doc, kind)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= compiledCacheSize {
+		c.m = make(map[compiledKey]*policy.Policy)
+	}
+	c.m[k] = p
+	c.mu.Unlock()
+	return p, nil
+}
