@@ -60,3 +60,29 @@ func Example() {
 	// 403 SignatureDoesNotMatch
 	// Signature expired: 20150830T123600Z is now earlier than 20150830T124100Z (20150830T125600Z - 15 min.)
 }
+
+func ExamplePresign() {
+	creds := sigv4.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
+	signedAt := time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC)
+	r := httptest.NewRequest(http.MethodGet, "https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15", nil)
+	u, err := sigv4.Presign(r, creds, "us-east-1", "sts", signedAt, 15*time.Minute)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(u)
+
+	// STS accepts a presigned request while its date is within the skew
+	// window, whatever X-Amz-Expires says.
+	v := &sigv4.Verifier{
+		Credentials: keys{"AKIDEXAMPLE": creds.SecretAccessKey},
+		Now:         func() time.Time { return signedAt.Add(5 * time.Minute) },
+	}
+	res, err := v.Verify(context.Background(), httptest.NewRequest(http.MethodGet, u, nil), "sts", nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Presigned, res.SigningTime)
+	// Output:
+	// https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=e8d7e61248a0d11a99b5981a6802d73250938b6d2c6f32f9a6b8a331d25ef4b1
+	// true 2015-08-30 12:36:00 +0000 UTC
+}

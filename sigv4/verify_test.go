@@ -486,3 +486,18 @@ func TestNoCredentialSource(t *testing.T) {
 		t.Error("Verify without a CredentialSource succeeded")
 	}
 }
+
+// TestOddRequests checks that requests missing parts Verify relies on are
+// refused, not a panic.
+func TestOddRequests(t *testing.T) {
+	v := testVerifier()
+	for _, r := range []*http.Request{
+		{},
+		{Header: http.Header{"Authorization": {"AWS4-HMAC-SHA256 Credential=" + suiteKeyID + "/20150830/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"}, "X-Amz-Date": {"20150830T123600Z"}}},
+		{URL: &url.URL{RawQuery: "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + suiteKeyID + "%2F20150830%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Signature=00"}},
+	} {
+		if res, err := v.Verify(context.Background(), r, "sts", nil); err == nil {
+			t.Errorf("Verify(%+v) = %+v", r, res)
+		}
+	}
+}
