@@ -27,6 +27,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/store"
 	"github.com/castellan-sts/castellan/internal/store/sqlite"
 	"github.com/castellan-sts/castellan/internal/sts"
+	"github.com/castellan-sts/castellan/internal/token"
 	"github.com/castellan-sts/castellan/sigv4"
 )
 
@@ -44,6 +45,7 @@ type App struct {
 	account  string
 	registry *prometheus.Registry
 	usage    *authn.Usage
+	keyring  *token.Keyring
 	// stop ends the background loops; done is closed when they have.
 	stop context.CancelFunc
 	done chan struct{}
@@ -97,7 +99,13 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	m := metrics.New(a.registry)
 
 	regions := cfg.EnabledRegions()
-	source := authn.NewSource(authn.Config{Keys: a.store, Now: a.now, Logger: a.log})
+	keyring, err := token.Open(ctx, token.Config{Store: a.store, Now: a.now, Logger: a.log})
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	a.keyring = keyring
+	source := authn.NewSource(authn.Config{Keys: a.store, Sessions: keyring, Now: a.now, Logger: a.log})
 	a.usage = authn.NewUsage(a.store, a.log)
 	verifier := &sigv4.Verifier{
 		Credentials: source,
@@ -109,15 +117,16 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		Logger:   a.log,
 		Now:      a.now,
 		Verifier: verifier,
-		STS:      sts.New(sts.Config{Logger: a.log, Now: a.now}),
+		STS:      sts.New(sts.Config{Logger: a.log, Now: a.now, Keyring: keyring}),
 		IAM: iam.New(iam.Config{
 			Store: a.store, Cache: source, Logger: a.log, Now: a.now,
 			Account: a.account, Region: cfg.Region,
 		}),
-		Usage:    a.usage,
-		Registry: a.registry,
-		Metrics:  m,
-		Ready:    a.store.Ping,
+		Usage:              a.usage,
+		Registry:           a.registry,
+		Metrics:            m,
+		Ready:              a.store.Ping,
+		MinSessionDuration: cfg.MinSessionDuration,
 	})
 	if err != nil {
 		a.store.Close()

@@ -24,6 +24,17 @@ type Model struct {
 	XMLNS      string
 	Operations map[string]*Operation
 	shapes     map[string]*Shape
+	// minOverride lowers the minimum of named integer shapes (for
+	// --min-session-duration); nil for the model as AWS defines it.
+	minOverride map[string]float64
+}
+
+// WithMin returns a copy of m in which the named integer shapes have the
+// given minimum instead of the model's (shapes are shared, not copied).
+func (m *Model) WithMin(min map[string]float64) *Model {
+	c := *m
+	c.minOverride = min
+	return &c
 }
 
 // Operation is one operation of a model.

@@ -21,8 +21,7 @@ func (m *Model) Validate(op string, params *Params) error {
 	if !ok || o.Input == nil {
 		return nil
 	}
-	var v validator
-	v.params = params
+	v := validator{params: params, minOverride: m.minOverride}
 	v.structure(o.Input, "", "")
 	switch len(v.errs) {
 	case 0:
@@ -35,8 +34,9 @@ func (m *Model) Validate(op string, params *Params) error {
 }
 
 type validator struct {
-	params *Params
-	errs   []string
+	params      *Params
+	minOverride map[string]float64
+	errs        []string
 }
 
 // lowerFirst renders a member name the way Coral names it in messages.
@@ -149,8 +149,12 @@ func (v *validator) value(s *Shape, key, path string) {
 			v.fail(s, &val, path, "Member must be a number")
 			return
 		}
-		if s.Min != nil && float64(n) < *s.Min {
-			v.fail(s, &val, path, "Member must have value greater than or equal to "+num(*s.Min))
+		min := s.Min
+		if o, ok := v.minOverride[s.Name]; ok {
+			min = &o
+		}
+		if min != nil && float64(n) < *min {
+			v.fail(s, &val, path, "Member must have value greater than or equal to "+num(*min))
 		}
 		if s.Max != nil && float64(n) > *s.Max {
 			v.fail(s, &val, path, "Member must have value less than or equal to "+num(*s.Max))

@@ -57,6 +57,9 @@ type Config struct {
 	Metrics  *metrics.Metrics
 	// Ready reports whether the server can serve (store reachable …).
 	Ready func(ctx context.Context) error
+	// MinSessionDuration lowers the 900-second minimum of DurationSeconds
+	// (--min-session-duration); zero keeps AWS's.
+	MinSessionDuration time.Duration
 }
 
 // Server is the HTTP handler of `castellan serve`.
@@ -99,6 +102,10 @@ func New(cfg Config) (*Server, error) {
 		svc, err := s.addService("sts")
 		if err != nil {
 			return nil, err
+		}
+		if d := cfg.MinSessionDuration; d > 0 && d < 15*time.Minute {
+			min := float64(d / time.Second)
+			svc.model = svc.model.WithMin(map[string]float64{"durationSecondsType": min, "roleDurationSecondsType": min})
 		}
 		registerSTS(svc, cfg.STS)
 	}
@@ -286,6 +293,17 @@ func (s *Server) serveQuery(x *exchange) {
 }
 
 func (s *Server) authorize(ctx context.Context, call *identity.Call, service, action string, p *protocol.Params) error {
+	if sess := call.Caller.Session; sess != nil && sess.Issuer == "GetSessionToken" {
+		// AWS refuses IAM to GetSessionToken credentials obtained without
+		// MFA with this exact text (no final period), and lets them call
+		// only AssumeRole and GetCallerIdentity on STS.
+		if service == "iam" && !sess.MFA {
+			return awserr.Errorf(awserr.InvalidClientTokenID, "The security token included in the request is invalid")
+		}
+		if service == "sts" && action != "AssumeRole" && action != "GetCallerIdentity" {
+			return awserr.Errorf(awserr.AccessDenied, "Cannot call %s with session credentials", action)
+		}
+	}
 	if s.authz != nil {
 		return s.authz.Authorize(ctx, call, service, action, p)
 	}

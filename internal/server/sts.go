@@ -5,4 +5,6 @@ import "github.com/castellan-sts/castellan/internal/sts"
 // registerSTS binds the STS operations Castellan implements.
 func registerSTS(svc *service, s *sts.Service) {
 	svc.add("GetCallerIdentity", op0(s.GetCallerIdentity))
+	svc.add("GetSessionToken", op(s.GetSessionToken))
+	svc.add("GetAccessKeyInfo", op(s.GetAccessKeyInfo))
 }

@@ -14,8 +14,10 @@ import (
 
 // Service implements STS.
 type Service struct {
-	log *slog.Logger
-	now func() time.Time
+	log     *slog.Logger
+	now     func() time.Time
+	keyring Sealer
+	mfa     MFAVerifier
 }
 
 // Config configures a Service.
@@ -23,11 +25,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Keyring seals session tokens.
+	Keyring Sealer
+	// MFA verifies TOTP codes; nil refuses every MFA code.
+	MFA MFAVerifier
 }
 
 // New returns an STS service.
 func New(cfg Config) *Service {
-	s := &Service{log: cfg.Logger, now: cfg.Now}
+	s := &Service{log: cfg.Logger, now: cfg.Now, keyring: cfg.Keyring, mfa: cfg.MFA}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

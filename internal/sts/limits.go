@@ -1,0 +1,20 @@
+package sts
+
+import "time"
+
+// Session lifetimes (../shared/reference/aws-reference.md §1.2).
+const (
+	// DefaultMinSessionDuration is AWS's minimum for every temporary credential.
+	DefaultMinSessionDuration = 15 * time.Minute
+	// maxUserSession is the longest GetSessionToken/GetFederationToken session.
+	maxUserSession = 36 * time.Hour
+	// defaultUserSession is their default.
+	defaultUserSession = 12 * time.Hour
+	// rootSession caps (and defaults) root's sessions: longer requests are
+	// silently clamped, as AWS does.
+	rootSession = time.Hour
+	// defaultRoleSession is AssumeRole*'s default.
+	defaultRoleSession = time.Hour
+	// chainedRoleSession caps role chaining.
+	chainedRoleSession = time.Hour
+)
