@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // pattern is a compiled Action, Resource or string condition value.
 // Wildcards are the marker bytes mStar and mQuest; literal '*' and '?' are
@@ -145,6 +148,18 @@ func compileStatement(s rawStatement, vars bool) statement {
 	}
 	for _, a := range acts {
 		st.actions = append(st.actions, compilePattern(a, true, false))
+		vendor, _, _ := strings.Cut(a, ":")
+		if strings.ContainsAny(vendor, "*?") || vendor == a {
+			st.anyVendor = true
+			continue
+		}
+		vendor = strings.ToLower(vendor)
+		if !slices.Contains(st.vendors, vendor) {
+			st.vendors = append(st.vendors, vendor)
+		}
+	}
+	if st.anyVendor {
+		st.vendors = nil
 	}
 	res := s.resource
 	switch {

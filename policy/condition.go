@@ -170,9 +170,10 @@ func parseOperator(name string) (operator, bool) {
 type condition struct {
 	opName string // as written
 	operator
-	key    string // lower case
-	keyRaw string
-	vals   []cval
+	key         string // lower case
+	keyRaw      string
+	vals        []cval
+	multivalued bool // the key is one of AWS's multivalued keys
 }
 
 // cval is a compiled condition value.
@@ -188,6 +189,7 @@ type cval struct {
 
 func compileCondition(opName string, o operator, key string, vals []string, vars bool) condition {
 	c := condition{opName: opName, operator: o, key: strings.ToLower(key), keyRaw: key}
+	c.multivalued = multivaluedKey(c.key)
 	for _, v := range vals {
 		cv := cval{raw: v, ok: true}
 		switch o.family() {
@@ -380,7 +382,7 @@ func (c *condition) eval(e *evaluator) bool {
 		}
 		return c.op.negated()
 	}
-	if c.set == setNone && multivaluedKey(c.key) {
+	if c.set == setNone && c.multivalued {
 		// A multivalued key (aws:TagKeys, …) needs ForAllValues or
 		// ForAnyValue; a plain operator never matches it.
 		return false
@@ -446,7 +448,7 @@ func (c *condition) anyValue(e *evaluator, rv string) bool {
 			}
 		}
 	case famDate:
-		t, ok := parseDate(rv)
+		t, ok := e.date(rv)
 		if !ok {
 			return false
 		}
@@ -524,5 +526,20 @@ func multivaluedKey(key string) bool {
 		"aws:principalorgpaths", "aws:resourceorgpaths", "aws:sourceorgpaths":
 		return true
 	}
-	return false
+	// Web identity "amr" (authentication methods) claims, e.g.
+	// cognito-identity.amazonaws.com:amr.
+	return strings.HasSuffix(key, ":amr")
+}
+
+// date parses a request date value, remembering the last one: policies
+// often test the same key (aws:CurrentTime, aws:TokenIssueTime) many times.
+func (e *evaluator) date(v string) (time.Time, bool) {
+	if e.dateOK && v == e.dateRaw {
+		return e.dateVal, true
+	}
+	t, ok := parseDate(v)
+	if ok {
+		e.dateRaw, e.dateVal, e.dateOK = v, t, true
+	}
+	return t, ok
 }

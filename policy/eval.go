@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Context supplies the condition keys of a request (aws:username,
 // aws:PrincipalTag/team, aws:CurrentTime, s3:prefix, …). Condition keys
@@ -176,24 +179,66 @@ func (r Result) Allowed() bool { return r.Decision == Allow }
 // caller's business: sts:GetCallerIdentity is always allowed, and service
 // control policies are not modelled.
 func Evaluate(req *Request, in *Input) Result {
-	e := evaluator{req: req, ctx: req.Context}
+	e := evaluator{req: req, ctx: req.Context, vendor: vendorOf(req.Action)}
 	return e.run(in)
 }
 
 // evaluator holds one evaluation; tr is nil except for Explain.
 type evaluator struct {
 	req         *Request
+	vendor      string // the request action's service prefix
 	ctx         Context
 	tr          *trace
 	unresolved  bool // a policy variable could not be resolved
+	cache       [4]cachedKey
+	next        int
+	dateRaw     string
+	dateVal     time.Time
+	dateOK      bool
 	hasBoundary bool
+}
+
+// vendorOf returns the service prefix of an action ("iam" for
+// "iam:CreateUser").
+func vendorOf(action string) string {
+	if i := strings.IndexByte(action, ':'); i >= 0 {
+		return action[:i]
+	}
+	return action
+}
+
+// vendorMatch reports whether the request's service prefix v can match one
+// of the statement's actions.
+func (s *statement) vendorMatch(v string) bool {
+	for _, w := range s.vendors {
+		if len(w) == len(v) && asciiEqualFold(w, v) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *evaluator) values(key string) ([]string, bool) {
 	if e.ctx == nil {
 		return nil, false
 	}
-	return e.ctx.Values(key)
+	// Policies test the same few keys again and again: remember the
+	// last lookups.
+	for i := range e.cache {
+		if c := &e.cache[i]; c.set && c.key == key {
+			return c.vals, c.ok
+		}
+	}
+	v, ok := e.ctx.Values(key)
+	e.cache[e.next] = cachedKey{key: key, vals: v, ok: ok, set: true}
+	e.next = (e.next + 1) % len(e.cache)
+	return v, ok
+}
+
+type cachedKey struct {
+	key     string
+	vals    []string
+	ok, set bool
 }
 
 func (e *evaluator) missing(key string) {
@@ -244,10 +289,12 @@ func (e *evaluator) evalPolicy(r *setResult, t PolicyType, idx int, p *Policy) {
 func (e *evaluator) applies(s *statement, resourcePolicy bool) (principalMatch, bool) {
 	req := e.req
 	hit := false
-	for i := range s.actions {
-		if s.actions[i].matchFold(req.Action) {
-			hit = true
-			break
+	if s.anyVendor || s.vendorMatch(e.vendor) {
+		for i := range s.actions {
+			if s.actions[i].matchFold(req.Action) {
+				hit = true
+				break
+			}
 		}
 	}
 	if hit == s.notAction {

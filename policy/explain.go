@@ -58,7 +58,7 @@ func (t *trace) missing(key string) {
 // path or for simulation, not for every request.
 func Explain(req *Request, in *Input) (Result, *Explanation) {
 	tr := &trace{}
-	e := evaluator{req: req, ctx: req.Context, tr: tr}
+	e := evaluator{req: req, ctx: req.Context, tr: tr, vendor: vendorOf(req.Action)}
 	r := e.run(in)
 	x := &Explanation{
 		Decision:           r.Decision.String(),

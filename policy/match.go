@@ -151,7 +151,12 @@ func globFrom[P, S byteseq](p P, s S, fold bool, k int) bool {
 		}
 		chunk := p[i:next]
 		found := false
+		c0 := chunk[0]
 		for k := j; k < len(s); k++ {
+			// Cheap first-byte filter before the full comparison.
+			if d := s[k]; c0 != mQuest && c0 != d && (!fold || lower(c0) != lower(d)) {
+				continue
+			}
 			if end, ok := chunkAt(chunk, s, k, fold); ok {
 				j, found = end, true
 				break
@@ -171,6 +176,30 @@ func globFrom[P, S byteseq](p P, s S, fold bool, k int) bool {
 func matchARN[P, S byteseq](p P, s S) bool {
 	if len(p) == 1 && p[0] == mStar {
 		return true
+	}
+	// Fast path: the first five fields are literal (the usual case), so
+	// compare them as bytes and glob only the resource field.
+	colons := 0
+	for h := 0; h < len(p); h++ {
+		c := p[h]
+		if c == mStar || c == mQuest {
+			break
+		}
+		if c == ':' {
+			colons++
+			if colons == 5 {
+				h++
+				if len(s) < h {
+					return false
+				}
+				for i := 0; i < h; i++ {
+					if p[i] != s[i] {
+						return false
+					}
+				}
+				return glob(p[h:], s[h:], false)
+			}
+		}
 	}
 	if countColons(p) < 5 {
 		return glob(p, s, false)

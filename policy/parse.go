@@ -565,7 +565,7 @@ func principalError(v *jvalue) string {
 }
 
 func validAWSPrincipal(p string) bool {
-	if p == "*" || isAccountID(p) {
+	if p == "*" || isAccountID(p) || isUniqueID(p) {
 		return true
 	}
 	a, ok := parseARN(p)
@@ -582,6 +582,21 @@ func validAWSPrincipal(p string) bool {
 		return strings.HasPrefix(a.resource, "assumed-role/") || strings.HasPrefix(a.resource, "federated-user/")
 	}
 	return false
+}
+
+// isUniqueID reports an IAM unique id (AIDA…, AROA…), which is what IAM
+// shows in place of a user or role ARN once the entity is deleted; such a
+// principal is accepted when a stored policy is loaded and matches nobody.
+func isUniqueID(s string) bool {
+	if len(s) < 16 || len(s) > 128 || !(strings.HasPrefix(s, "AIDA") || strings.HasPrefix(s, "AROA")) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func isAccountID(s string) bool {

@@ -37,6 +37,7 @@ func TestParseKinds(t *testing.T) {
 		{"trust other action", Trust, trust(`{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject"}`), "AssumeRole policy may only specify STS AssumeRole actions."},
 		{"trust bad principal", Trust, trust(`{"Effect":"Allow","Principal":{"AWS":"alice"},"Action":"sts:AssumeRole"}`), `Invalid principal in policy: "AWS":"alice"`},
 		{"trust wildcard principal ARN", Trust, trust(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/*"},"Action":"sts:AssumeRole"}`), `Invalid principal in policy: "AWS":"arn:aws:iam::111122223333:role/*"`},
+		{"trust deleted user", Trust, trust(`{"Effect":"Allow","Principal":{"AWS":"AIDAJQABLZS4A3QDU576Q"},"Action":"sts:AssumeRole"}`), ""},
 		{"trust invalid JSON", Trust, `{"Version":`, "This policy contains invalid Json"},
 		{"identity invalid JSON", Identity, `{"Version":`, "Syntax errors in policy."},
 		{"trailing data", Identity, stmts(allow) + "x", "Syntax errors in policy."},

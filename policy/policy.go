@@ -105,6 +105,8 @@ type statement struct {
 	deny         bool
 	notAction    bool
 	actions      []pattern
+	vendors      []string // lower-case literal vendors of actions; nil with anyVendor
+	anyVendor    bool     // some action pattern matches several vendors
 	notResource  bool
 	anyResource  bool // no Resource element (trust policies)
 	resources    []pattern
