@@ -40,7 +40,7 @@ type RoleLastUsed struct {
 
 // roleView selects the members a response carries, as AWS does:
 // CreateRole omits MaxSessionDuration and RoleLastUsed, ListRoles omits
-// tags and RoleLastUsed, GetRole has everything.
+// PermissionsBoundary, Tags and RoleLastUsed, GetRole has everything.
 type roleView int
 
 const (
@@ -61,6 +61,8 @@ func (s *Service) roleOut(r store.Role, v roleView) Role {
 	}
 	if v != roleListed {
 		out.Tags = tagsOut(r.Tags)
+	} else {
+		out.PermissionsBoundary = nil
 	}
 	if v == roleFull {
 		out.RoleLastUsed = &RoleLastUsed{LastUsedDate: timePtr(r.LastUsedAt), Region: r.LastUsedRegion}
@@ -191,8 +193,12 @@ type UpdateRoleInput struct {
 	MaxSessionDuration *int32
 }
 
+// UpdateRoleOutput is UpdateRole's result: empty, but present (SDKs expect
+// the <UpdateRoleResult/> element).
+type UpdateRoleOutput struct{}
+
 // UpdateRole changes a role's description and maximum session duration.
-func (s *Service) UpdateRole(ctx context.Context, _ *identity.Call, in *UpdateRoleInput) (*struct{}, error) {
+func (s *Service) UpdateRole(ctx context.Context, _ *identity.Call, in *UpdateRoleInput) (*UpdateRoleOutput, error) {
 	_, err := s.updateRole(ctx, in.RoleName, func(r *store.Role) error {
 		if in.Description != nil {
 			r.Description = *in.Description
@@ -202,7 +208,10 @@ func (s *Service) UpdateRole(ctx context.Context, _ *identity.Call, in *UpdateRo
 		}
 		return nil
 	})
-	return nil, err
+	if err != nil {
+		return nil, err
+	}
+	return &UpdateRoleOutput{}, nil
 }
 
 // UpdateRoleDescriptionInput is UpdateRoleDescription's request.

@@ -25,13 +25,15 @@ type User struct {
 	Tags                []Tag                        `xml:"Tags>member,omitempty"`
 }
 
-func (s *Service) userOut(u store.User, withTags bool) User {
+// userOut shapes a user; full adds the members listings leave out
+// (PermissionsBoundary and Tags, as AWS's ListUsers does).
+func (s *Service) userOut(u store.User, full bool) User {
 	out := User{
 		Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: s.arn("user", u.Path, u.Name),
 		CreateDate: u.CreatedAt, PasswordLastUsed: timePtr(u.PasswordLastUsed),
-		PermissionsBoundary: boundaryOut(u.PermissionsBoundary),
 	}
-	if withTags {
+	if full {
+		out.PermissionsBoundary = boundaryOut(u.PermissionsBoundary)
 		out.Tags = tagsOut(u.Tags)
 	}
 	return out
