@@ -174,14 +174,20 @@ func (r Result) Allowed() bool { return r.Decision == Allow }
 //  5. Otherwise an identity-based policy must allow, and so must the
 //     permissions boundary and a session policy when there are any.
 //
+// sts:GetCallerIdentity is always allowed, as AWS documents. Service and
+// resource control policies are not modelled.
+//
 // Evaluate does not allocate for policies whose variable expansions fit in
-// 512 bytes. It is safe for concurrent use. Special cases that are the
-// caller's business: sts:GetCallerIdentity is always allowed, and service
-// control policies are not modelled.
+// 512 bytes. It is safe for concurrent use.
 func Evaluate(req *Request, in *Input) Result {
 	e := evaluator{req: req, ctx: req.Context, vendor: vendorOf(req.Action)}
 	return e.run(in)
 }
+
+// getCallerIdentity is the one action AWS allows whatever the policies say
+// ("No permissions are required to perform this operation", STS API
+// reference, GetCallerIdentity).
+const getCallerIdentity = "sts:GetCallerIdentity"
 
 // evaluator holds one evaluation; tr is nil except for Explain.
 type evaluator struct {
@@ -474,6 +480,9 @@ func safeValue(v string) bool {
 }
 
 func (e *evaluator) run(in *Input) Result {
+	if len(e.req.Action) == len(getCallerIdentity) && asciiEqualFold(e.req.Action, getCallerIdentity) {
+		return Result{Decision: Allow}
+	}
 	e.hasBoundary = in.Boundary != nil
 	var id, bd, ss, rs setResult
 	for i, p := range in.Identity {
