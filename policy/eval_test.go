@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -258,5 +259,21 @@ func TestPrincipalAccount(t *testing.T) {
 		if got := p.account(); got != want {
 			t.Errorf("account(%q) = %q, want %q", arn, got, want)
 		}
+	}
+}
+
+func TestContextHelpers(t *testing.T) {
+	ctx := ContextMap{}
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.FixedZone("x", 3600))
+	ctx.Set(KeyCurrentTime, FormatTime(now))
+	ctx.Set(KeyEpochTime, FormatEpoch(now))
+	ctx.SetTags(KeyPrincipalTagPrefix, map[string]string{"Team": "dev"})
+	want := ContextMap{"aws:currenttime": {"2026-11-26T11:00:00Z"}, "aws:epochtime": {"1795690800"}, "aws:principaltag/team": {"dev"}}
+	if diff := cmp.Diff(want, ctx); diff != "" {
+		t.Errorf("context (-want +got):\n%s", diff)
+	}
+	p := pol(t, Identity, `{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"dev"},"DateGreaterThan":{"aws:EpochTime":"2026-11-26T10:59:59Z"}}}`)
+	if r := Evaluate(&Request{Action: "s3:GetObject", Resource: "*", Context: ctx}, &Input{Identity: []*Policy{p}}); r.Decision != Allow {
+		t.Errorf("Evaluate = %v, want allowed", r.Decision)
 	}
 }
