@@ -78,6 +78,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# abort WHAT WHY: the run cannot go on; still one FAIL line and the summary.
+abort() {
+  echo "FAIL $1: $2"
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+}
+
 free_port() {
   "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
@@ -107,7 +114,8 @@ start_server() {
   if [[ -z $bin ]]; then
     bin=$WORK/castellan
     echo "conformance: building ./cmd/castellan" >&2
-    (cd "$REPO_ROOT" && go build -o "$bin" ./cmd/castellan) >&2
+    (cd "$REPO_ROOT" && go build -o "$bin" ./cmd/castellan) >&2 ||
+      abort castellan "go build ./cmd/castellan failed"
   fi
   local port data=$WORK/data log=$WORK/server.log
   port=$(free_port)
@@ -127,7 +135,7 @@ start_server() {
   if [[ -z $addr ]]; then
     echo "conformance: castellan serve did not print 'castellan listening on http://ADDR'; its output:" >&2
     tail -n 40 "$log" >&2
-    return 1
+    abort castellan "serve did not start (no 'castellan listening on http://ADDR' within 60 s)"
   fi
   ENDPOINT=$addr
   for t in $(seq 100); do # /readyz, 10 s
@@ -152,11 +160,9 @@ fi
 if [[ -n ${CASTELLAN_ROOT_ACCESS_KEY_ID:-} && -n ${CASTELLAN_ROOT_SECRET_ACCESS_KEY:-} && -n ${CASTELLAN_ENDPOINT:-} && -z $CREDENTIALS_FILE ]]; then
   ROOT_AKID=$CASTELLAN_ROOT_ACCESS_KEY_ID ROOT_SECRET=$CASTELLAN_ROOT_SECRET_ACCESS_KEY
 elif [[ -z $CREDENTIALS_FILE || ! -r $CREDENTIALS_FILE ]]; then
-  echo "conformance: no root credentials (${CREDENTIALS_FILE:-set CASTELLAN_CREDENTIALS_FILE or CASTELLAN_ROOT_ACCESS_KEY_ID/_SECRET_ACCESS_KEY})" >&2
-  exit 2
+  abort castellan "no root credentials (${CREDENTIALS_FILE:-set CASTELLAN_CREDENTIALS_FILE or CASTELLAN_ROOT_ACCESS_KEY_ID/_SECRET_ACCESS_KEY})"
 elif ! read_credentials "$CREDENTIALS_FILE" "${CASTELLAN_PROFILE:-castellan}"; then
-  echo "conformance: $CREDENTIALS_FILE has no aws_access_key_id/aws_secret_access_key in profile ${CASTELLAN_PROFILE:-castellan}" >&2
-  exit 2
+  abort castellan "$CREDENTIALS_FILE has no aws_access_key_id/aws_secret_access_key in profile ${CASTELLAN_PROFILE:-castellan}"
 fi
 
 # A key id in the server's format that it never issued, and a secret that is not the root's.
