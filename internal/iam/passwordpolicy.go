@@ -110,3 +110,25 @@ func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, _ *identity.C
 	}
 	return nil, nil
 }
+
+// credentialSummary is GetAccountSummary's part about MFA devices, the
+// password policy and identity providers.
+func (s *Service) credentialSummary(ctx context.Context) ([]SummaryEntry, error) {
+	c, err := s.st.AccountCredentialCounts(ctx, s.account)
+	if err != nil {
+		return nil, err
+	}
+	flag := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	return []SummaryEntry{
+		{"MFADevices", c.MFADevices},
+		{"MFADevicesInUse", c.MFADevicesInUse},
+		{"AccountMFAEnabled", flag(c.RootMFAEnabled)},
+		{"AccountPasswordPresent", 0}, // the root has no console password
+		{"Providers", c.OIDCProviders},
+	}, nil
+}

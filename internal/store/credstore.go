@@ -171,6 +171,16 @@ type UserCredentialCounts struct {
 	LoginProfile bool
 }
 
+// AccountCredentialCounts are the account-wide counts GetAccountSummary
+// reports.
+type AccountCredentialCounts struct {
+	MFADevices        int  // virtual MFA devices, assigned or not
+	MFADevicesInUse   int  // devices enabled for a user or the root
+	RootMFAEnabled    bool // the root has an enabled device
+	OIDCProviders     int
+	PasswordPolicySet bool
+}
+
 // CredentialStore is the union of the credential stores above.
 type CredentialStore interface {
 	MFADevices
@@ -181,4 +191,7 @@ type CredentialStore interface {
 	// (zero for an unknown user). DeleteUser refuses with ErrHasDependents
 	// while either remains.
 	UserCredentialCounts(ctx context.Context, accountID, userID string) (UserCredentialCounts, error)
+	// AccountCredentialCounts counts the account's MFA devices and OIDC
+	// providers.
+	AccountCredentialCounts(ctx context.Context, accountID string) (AccountCredentialCounts, error)
 }

@@ -31,6 +31,12 @@ WHERE serial_number = ?`
 	deleteMFADevice       = `DELETE FROM mfa_devices WHERE account_id = ? AND serial_number = ?`
 	countUserMFADevices   = `SELECT count(*) FROM mfa_devices WHERE user_id = ?1`
 	countUserLoginProfile = `SELECT count(*) FROM login_profiles WHERE user_id = ?1`
+	countAccountCreds     = `SELECT
+(SELECT count(*) FROM mfa_devices WHERE account_id = ?1),
+(SELECT count(*) FROM mfa_devices WHERE account_id = ?1 AND user_id IS NOT NULL),
+(SELECT count(*) FROM mfa_devices WHERE account_id = ?1 AND user_id = ?1),
+(SELECT count(*) FROM oidc_providers WHERE account_id = ?1),
+(SELECT count(*) FROM password_policies WHERE account_id = ?1)`
 )
 
 // CreateMFADevice implements store.MFADevices. The seed is sealed with the
@@ -191,4 +197,14 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
+}
+
+// AccountCredentialCounts implements store.CredentialStore.
+func (s *Store) AccountCredentialCounts(ctx context.Context, accountID string) (store.AccountCredentialCounts, error) {
+	var c store.AccountCredentialCounts
+	var root, policy int
+	err := s.r.QueryRowContext(ctx, countAccountCreds, accountID).Scan(&c.MFADevices, &c.MFADevicesInUse, &root,
+		&c.OIDCProviders, &policy)
+	c.RootMFAEnabled, c.PasswordPolicySet = root > 0, policy > 0
+	return c, wrap("account credential counts", err)
 }

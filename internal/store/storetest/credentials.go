@@ -31,6 +31,36 @@ var credentialTests = []struct {
 	{"PasswordPolicy", testPasswordPolicy},
 	{"OIDCProviderCRUD", testOIDCProviderCRUD},
 	{"OIDCProviderLimit", testOIDCProviderLimit},
+	{"AccountCredentialCounts", testAccountCredentialCounts},
+}
+
+func testAccountCredentialCounts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustAccount(t, s)
+	c, err := s.AccountCredentialCounts(ctx, accountID)
+	if err != nil || c != (store.AccountCredentialCounts{}) {
+		t.Errorf("AccountCredentialCounts(empty) = %+v, %v", c, err)
+	}
+	u := mustUser(t, s, newUser("alice", 1))
+	for i, n := range []string{"a", "b", "root"} {
+		mustMFADevice(t, s, newMFADevice(n, i))
+	}
+	if _, err := s.UpdateMFADevice(ctx, accountID, mfaSerial("a"), 8, assign(u.ID, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateMFADevice(ctx, accountID, mfaSerial("root"), 8, assign(accountID, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateOIDCProvider(ctx, newOIDCProvider("idp.example.com", 1), 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutPasswordPolicy(ctx, accountID, store.PasswordPolicy{MinimumPasswordLength: 8}); err != nil {
+		t.Fatal(err)
+	}
+	want := store.AccountCredentialCounts{MFADevices: 3, MFADevicesInUse: 2, RootMFAEnabled: true, OIDCProviders: 1, PasswordPolicySet: true}
+	if c, err := s.AccountCredentialCounts(ctx, accountID); err != nil || c != want {
+		t.Errorf("AccountCredentialCounts = %+v, %v; want %+v", c, err, want)
+	}
 }
 
 func mfaSerial(name string) string { return "arn:aws:iam::" + accountID + ":mfa/" + name }
