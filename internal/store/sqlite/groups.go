@@ -190,14 +190,14 @@ func (s *Store) ListGroupsForUser(ctx context.Context, accountID, userName strin
 	return p, wrap("list groups for user", err)
 }
 
-// queryer is a *sql.DB or *sql.Tx.
-type queryer interface {
+// pageQueryer is a *sql.DB or *sql.Tx.
+type pageQueryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // queryPage runs a listing query that asks for limit+1 rows and cuts the
 // page, setting Next to the key of its last item when more rows exist.
-func queryPage[T any](ctx context.Context, q queryer, limit int, scan func(scanner) (T, error), key func(T) string, query string, args ...any) (store.Page[T], error) {
+func queryPage[T any](ctx context.Context, q pageQueryer, limit int, scan func(scanner) (T, error), key func(T) string, query string, args ...any) (store.Page[T], error) {
 	if limit < 1 {
 		return store.Page[T]{}, fmt.Errorf("limit %d, want at least 1", limit)
 	}
