@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +54,41 @@ func TestMFASeedNotInClear(t *testing.T) {
 	got, err := s.GetMFADevice(ctx, "123456789012", serial)
 	if err != nil || got.Seed.Reveal() != seed {
 		t.Errorf("GetMFADevice after reopen: seed round-trip failed (%v)", err)
+	}
+}
+
+// TestCredentialQueryPlans: the lookups on the authentication paths
+// (VerifyMFA, the web-identity provider lookup) and DeleteUser's dependents
+// checks use an index.
+func TestCredentialQueryPlans(t *testing.T) {
+	s := openFile(t, filepath.Join(t.TempDir(), "castellan.db"))
+	defer s.Close()
+	for _, tc := range []struct {
+		name  string
+		query string
+		args  []any
+	}{
+		{"GetMFADevice", selectMFADevice, []any{"123456789012", "arn:aws:iam::123456789012:mfa/a"}},
+		{"UpdateMFADevice", updateMFADevice, []any{nil, nil, 1, 0, "[]", "arn:aws:iam::123456789012:mfa/a"}},
+		{"DeleteUser/MFA", countUserMFADevices, []any{"AIDA1"}},
+		{"DeleteUser/LoginProfile", countUserLoginProfile, []any{"AIDA1"}},
+		{"GetLoginProfile", selectLoginProfile, []any{"123456789012", "AIDA1"}},
+		{"GetOIDCProvider", selectOIDCProvider, []any{"123456789012", "arn:aws:iam::123456789012:oidc-provider/x"}},
+	} {
+		rows, err := s.w.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(detail, "SCAN ") {
+				t.Errorf("%s: query plan scans a table: %q", tc.name, detail)
+			}
+		}
+		rows.Close()
 	}
 }
