@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/castellan-sts/castellan/internal/authn"
+	"github.com/castellan-sts/castellan/internal/authz"
 	"github.com/castellan-sts/castellan/internal/config"
 	"github.com/castellan-sts/castellan/internal/iam"
 	"github.com/castellan-sts/castellan/internal/metrics"
@@ -113,15 +114,17 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		MaxSkew:     cfg.MaxClockSkew,
 		Now:         a.now,
 	}
+	iamSvc := iam.New(iam.Config{
+		Store: a.store, Cache: source, Logger: a.log, Now: a.now,
+		Account: a.account, Region: cfg.Region,
+	})
 	srv, err := server.New(server.Config{
-		Logger:   a.log,
-		Now:      a.now,
-		Verifier: verifier,
-		STS:      sts.New(sts.Config{Logger: a.log, Now: a.now, Keyring: keyring}),
-		IAM: iam.New(iam.Config{
-			Store: a.store, Cache: source, Logger: a.log, Now: a.now,
-			Account: a.account, Region: cfg.Region,
-		}),
+		Logger:             a.log,
+		Now:                a.now,
+		Verifier:           verifier,
+		STS:                sts.New(sts.Config{Logger: a.log, Now: a.now, Keyring: keyring, Messages: keyring}),
+		IAM:                iamSvc,
+		Authorizer:         authz.New(iamSvc, keyring, a.log),
 		Usage:              a.usage,
 		Registry:           a.registry,
 		Metrics:            m,

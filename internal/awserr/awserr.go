@@ -35,7 +35,11 @@ type Error struct {
 	Status  int
 	Fault   Fault
 	Message string
-	cause   error
+	// AuthorizationMessage is the encoded explanation of a denial, sent
+	// in the X-Castellan-Authorization-Message header beside AWS's exact
+	// message and decoded by STS DecodeAuthorizationMessage.
+	AuthorizationMessage string
+	cause                error
 }
 
 // Error implements error with the code and the public message.
@@ -67,6 +71,14 @@ func (e *Error) AWSCode() string { return string(e.Code) }
 func (e *Error) WithCause(err error) *Error {
 	c := *e
 	c.cause = err
+	return &c
+}
+
+// WithAuthorizationMessage returns a copy of e carrying an encoded
+// authorization message.
+func (e *Error) WithAuthorizationMessage(m string) *Error {
+	c := *e
+	c.AuthorizationMessage = m
 	return &c
 }
 

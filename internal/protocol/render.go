@@ -32,6 +32,9 @@ type XMLAppender interface {
 	AppendXML(b []byte) []byte
 }
 
+// AuthorizationMessageHeader carries the encoded explanation of a denial.
+const AuthorizationMessageHeader = "X-Castellan-Authorization-Message"
+
 // WantsJSON reports whether a query-protocol request asked for the JSON
 // mirror of the XML response, as aws-iam-authenticator does.
 func WantsJSON(r *http.Request) bool {
@@ -160,6 +163,9 @@ var jsonForm = map[awserr.Code]struct {
 // It is the only place an error becomes bytes.
 func WriteError(w http.ResponseWriter, kind Kind, xmlns, requestID string, e *awserr.Error) {
 	h := w.Header()
+	if e.AuthorizationMessage != "" {
+		h.Set(AuthorizationMessageHeader, e.AuthorizationMessage)
+	}
 	switch kind {
 	case JSON:
 		code, status, msg := string(e.Code), e.Status, e.Message

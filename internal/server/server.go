@@ -33,7 +33,7 @@ import (
 // Authorizer decides whether an authenticated call may run an operation.
 // It returns nil to allow, or the AccessDenied error to send.
 type Authorizer interface {
-	Authorize(ctx context.Context, call *identity.Call, service, op string, p *protocol.Params) error
+	Authorize(ctx context.Context, call *identity.Call, service, op string, param func(name string) string) error
 }
 
 // KeyUsageRecorder notes that a long-term key authenticated a request.
@@ -305,7 +305,7 @@ func (s *Server) authorize(ctx context.Context, call *identity.Call, service, ac
 		}
 	}
 	if s.authz != nil {
-		return s.authz.Authorize(ctx, call, service, action, p)
+		return s.authz.Authorize(ctx, call, service, action, p.Get)
 	}
 	if service == "iam" && !call.Caller.IsRoot() {
 		return awserr.Errorf(awserr.AccessDenied, "User: %s is not authorized to perform: iam:%s on resource: %s", call.Caller.ARN, action, "arn:aws:iam::"+call.Caller.AccountID+":*")

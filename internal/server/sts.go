@@ -7,4 +7,5 @@ func registerSTS(svc *service, s *sts.Service) {
 	svc.add("GetCallerIdentity", op0(s.GetCallerIdentity))
 	svc.add("GetSessionToken", op(s.GetSessionToken))
 	svc.add("GetAccessKeyInfo", op(s.GetAccessKeyInfo))
+	svc.add("DecodeAuthorizationMessage", op(s.DecodeAuthorizationMessage))
 }

@@ -14,10 +14,11 @@ import (
 
 // Service implements STS.
 type Service struct {
-	log     *slog.Logger
-	now     func() time.Time
-	keyring Sealer
-	mfa     MFAVerifier
+	log      *slog.Logger
+	now      func() time.Time
+	keyring  Sealer
+	mfa      MFAVerifier
+	messages MessageOpener
 }
 
 // Config configures a Service.
@@ -29,11 +30,13 @@ type Config struct {
 	Keyring Sealer
 	// MFA verifies TOTP codes; nil refuses every MFA code.
 	MFA MFAVerifier
+	// Messages opens encoded authorization messages.
+	Messages MessageOpener
 }
 
 // New returns an STS service.
 func New(cfg Config) *Service {
-	s := &Service{log: cfg.Logger, now: cfg.Now, keyring: cfg.Keyring, mfa: cfg.MFA}
+	s := &Service{log: cfg.Logger, now: cfg.Now, keyring: cfg.Keyring, mfa: cfg.MFA, messages: cfg.Messages}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -163,17 +163,6 @@ func TestIAMDeleteUserConflicts(t *testing.T) {
 
 // TestIAMOnlyRoot: until the policy engine is wired, a user's key is
 // refused on IAM.
-func TestIAMOnlyRoot(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	c := e.iam(e.root)
-	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dave")}))(t)
-	k := must(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("dave")}))(t).AccessKey
-	_, err := e.iam(aws.Credentials{AccessKeyID: aws.ToString(k.AccessKeyId), SecretAccessKey: aws.ToString(k.SecretAccessKey)}).
-		ListUsers(ctx, &iam.ListUsersInput{})
-	apiError(t, err, "AccessDenied", fmt.Sprintf("User: arn:aws:iam::%s:user/dave is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::%s:*", e.app.AccountID(), e.app.AccountID()))
-}
-
 func TestIAMAccessKeys(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
