@@ -7,9 +7,10 @@ import (
 )
 
 type gen struct {
-	r        *rand.Rand
-	docs     []string
-	docIndex map[string]int
+	reqAction, reqResource string // the request being generated
+	r                      *rand.Rand
+	docs                   []string
+	docIndex               map[string]int
 }
 
 type obj = map[string]any
@@ -156,6 +157,18 @@ func (g *gen) condition() obj {
 
 func (g *gen) identityStatement(i int) obj {
 	service := g.pick("iam", "s3")
+	if g.reqAction != "" && g.chance(0.35) {
+		// Aim at the request, so that allows and explicit denies are
+		// common enough to test the decision logic.
+		s := obj{"Effect": "Allow", "Action": g.aimedAction(), "Resource": g.aimedResource()}
+		if g.chance(0.12) {
+			s["Effect"] = "Deny"
+		}
+		if g.chance(0.4) {
+			s["Condition"] = g.condition()
+		}
+		return s
+	}
 	s := obj{"Effect": "Allow"}
 	if g.chance(0.25) {
 		s["Effect"] = "Deny"
@@ -177,6 +190,43 @@ func (g *gen) identityStatement(i int) obj {
 		s["Condition"] = g.condition()
 	}
 	return s
+}
+
+// aimedAction returns a pattern that matches the request's action.
+func (g *gen) aimedAction() any {
+	a := g.reqAction
+	vendor, name, _ := strings.Cut(a, ":")
+	switch g.r.IntN(5) {
+	case 0:
+		return a
+	case 1:
+		return strings.ToUpper(vendor) + ":" + strings.ToLower(name)
+	case 2:
+		return vendor + ":*"
+	case 3:
+		return vendor + ":" + name[:2] + "*"
+	}
+	return []string{vendor + ":?" + name[1:], g.pick("iam:GetUser", "s3:ListBucket")}
+}
+
+// aimedResource returns a pattern that matches the request's resource,
+// or nearly.
+func (g *gen) aimedResource() any {
+	r := g.reqResource
+	switch g.r.IntN(5) {
+	case 0:
+		return r
+	case 1:
+		return "*"
+	case 2:
+		if i := strings.LastIndexByte(r, '/'); i > 0 {
+			return r[:i+1] + "*"
+		}
+		return r + "*"
+	case 3:
+		return strings.Replace(r, "alice", "${aws:username}", 1)
+	}
+	return []string{r[:len(r)-1] + "?", "arn:aws:s3:::nothing"}
 }
 
 func (g *gen) identityDoc() (int, json.RawMessage) {
@@ -345,6 +395,7 @@ func (g *gen) caseN(i int) (Case, oracleIn) {
 		}
 	}
 	in.Action, in.Resource, in.ResourceAccount, in.Principal = c.Action, c.ResourceARN, c.ResourceAccount, p.arn
+	g.reqAction, g.reqResource = c.Action, c.ResourceARN
 	nid := g.r.IntN(4)
 	if scenario < 6 && nid == 0 {
 		nid = 1
