@@ -178,7 +178,8 @@ type Store interface {
 	AccessKeys
 	KeyringKeys
 	CredentialStore
-	IAMStore // iamstore.go
+	IAMStore   // iamstore.go
+	AuditStore // auditstore.go
 	// Ping checks the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend.

@@ -67,6 +67,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"KeyringKeysConcurrentPrimary", testKeyringKeysConcurrentPrimary},
 	}
 	tests = append(tests, credentialTests...) // credentials.go
+	tests = append(tests, auditTests...)      // audit.go
 	tests = append(tests, iamTests...)        // iam.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
