@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding"
+	"encoding/binary"
 	"encoding/hex"
 	"hash"
 	"net/http"
@@ -580,19 +581,13 @@ type signedList struct {
 }
 
 func scanSignedHeaders(list string) signedList {
-	sl := signedList{lower: true}
-	start := 0
-	for i := 0; i <= len(list); i++ {
-		if i < len(list) {
-			c := list[i]
-			if c != ';' {
-				if c-'A' < 26 {
-					sl.lower = false
-				}
-				continue
-			}
+	sl := signedList{lower: !hasUpperASCII(list)}
+	for rest := list; ; {
+		name := rest
+		i := strings.IndexByte(rest, ';')
+		if i >= 0 {
+			name, rest = rest[:i], rest[i+1:]
 		}
-		name := list[start:i]
 		sl.n++
 		switch len(name) {
 		case 4:
@@ -602,9 +597,42 @@ func scanSignedHeaders(list string) signedList {
 		case 20:
 			sl.token = sl.token || equalFoldASCII(name, "x-amz-security-token")
 		}
-		start = i + 1
+		if i < 0 {
+			return sl
+		}
 	}
-	return sl
+}
+
+// hasUpperASCII reports whether s contains an ASCII upper-case letter,
+// eight bytes at a time.
+func hasUpperASCII(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		if x&highs != 0 { // non-ASCII: bytewise, so no carry crosses lanes
+			for _, c := range []byte(s[i : i+8]) {
+				if c-'A' < 26 {
+					return true
+				}
+			}
+			continue
+		}
+		// Every byte is < 0x80, so the additions cannot carry between
+		// lanes: the high bit of (x + 0x80-'A') is set for bytes >= 'A', of
+		// (x + 0x80-'Z'-1) for bytes > 'Z'.
+		ge := x + ones*(0x80-'A')
+		gt := x + ones*(0x80-'Z'-1)
+		if ge&^gt&highs != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i]-'A' < 26 {
+			return true
+		}
+	}
+	return false
 }
 
 // equalFoldASCII reports whether s equals the lower-case ASCII word lower,

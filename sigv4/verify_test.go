@@ -501,3 +501,28 @@ func TestOddRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestHasUpperASCII(t *testing.T) {
+	naive := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 'A' && s[i] <= 'Z' {
+				return true
+			}
+		}
+		return false
+	}
+	var b [40]byte
+	for c := 0; c < 256; c++ {
+		for pos := range b {
+			for i := range b {
+				b[i] = "host;x-amz-date;content-type;amz-sdk-inv"[i]
+			}
+			b[pos] = byte(c)
+			for _, s := range []string{string(b[:]), string(b[pos:]), string(b[:pos])} {
+				if hasUpperASCII(s) != naive(s) {
+					t.Fatalf("hasUpperASCII(%q) = %v", s, !naive(s))
+				}
+			}
+		}
+	}
+}
