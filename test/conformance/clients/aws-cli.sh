@@ -5,6 +5,10 @@
 # Input (environment, set by run.sh): CONF_AWS (the aws binary), CONF_ENDPOINT
 # CONF_REGION CONF_SERVICE CONF_OP CONF_PARAMS (JSON) CONF_AKID CONF_SECRET
 # CONF_TOKEN CONF_SIGNING (normal | unsigned | dated:<seconds offset>), CONF_PYTHON.
+# Optional: CONF_AWS_CONFIG (a config file's text, "\n" for newlines; the step then runs
+# with --profile CONF_AWS_PROFILE from it instead of CONF_AKID/SECRET/TOKEN, e.g. a
+# role_arn + source_profile profile) and CONF_STDIN (text for prompts such as the
+# MFA code, "\n" for newlines).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 py=${CONF_PYTHON:-python3}
@@ -34,15 +38,23 @@ esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # A clean configuration: only what the step gives, nothing from ~/.aws or the environment.
+creds=(AWS_CONFIG_FILE=/dev/null
+       AWS_ACCESS_KEY_ID="${CONF_AKID:-AKIDUNUSEDFORUNSIGNED}"
+       AWS_SECRET_ACCESS_KEY="${CONF_SECRET:-unused}")
+[[ -n ${CONF_TOKEN:-} ]] && creds+=(AWS_SESSION_TOKEN="$CONF_TOKEN")
+if [[ -n ${CONF_AWS_CONFIG:-} ]]; then
+  printf '%b\n' "$CONF_AWS_CONFIG" >"$tmp/config"
+  creds=(AWS_CONFIG_FILE="$tmp/config")
+  args+=(--profile "${CONF_AWS_PROFILE:-default}")
+fi
+printf '%b' "${CONF_STDIN:-}" >"$tmp/stdin"
 env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
+    -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
     -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_STS -u AWS_ENDPOINT_URL_IAM \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    AWS_ACCESS_KEY_ID="${CONF_AKID:-AKIDUNUSEDFORUNSIGNED}" \
-    AWS_SECRET_ACCESS_KEY="${CONF_SECRET:-unused}" \
-    ${CONF_TOKEN:+AWS_SESSION_TOKEN="$CONF_TOKEN"} \
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null "${creds[@]}" \
     AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER= AWS_CLI_AUTO_PROMPT=off \
     AWS_EC2_METADATA_DISABLED=true \
-    "${prefix[@]}" "${args[@]}" >"$tmp/out" 2>"$tmp/err" </dev/null
+    "${prefix[@]}" "${args[@]}" >"$tmp/out" 2>"$tmp/err" <"$tmp/stdin"
 rc=$?
 
 # HTTP status from urllib3's debug line: "POST / HTTP/1.1" 403 166
