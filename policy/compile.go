@@ -138,7 +138,7 @@ func parseVariable(inner string) (seg patSeg, lit byte, ok bool) {
 }
 
 func compileStatement(s rawStatement, vars bool) statement {
-	st := statement{deny: s.effect == "Deny"}
+	st := statement{deny: s.effect == "Deny", start: s.start, end: s.end}
 	if s.sid != nil {
 		st.sid = *s.sid
 	}

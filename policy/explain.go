@@ -25,7 +25,9 @@ type Explanation struct {
 	MissingContextKeys []string `json:"missingContextValues"`
 }
 
-// MatchedStatement is a statement that applied to a request.
+// MatchedStatement is a statement that applied to a request. Use
+// [Policy.StatementPosition] for its place in the document (IAM's
+// simulator reports StartPosition and EndPosition).
 type MatchedStatement struct {
 	PolicyType string `json:"policyType"` // e.g. "identity-based policy"
 	StatementRef

@@ -28,6 +28,8 @@ type jvalue struct {
 	b    bool
 	arr  []jvalue
 	obj  []jmember
+	// start and end are the byte offsets of an object's braces.
+	start, end int
 }
 
 type jmember struct {
@@ -84,7 +86,7 @@ func decodeValue(dec *json.Decoder, depth int) (jvalue, error) {
 			}
 			return v, nil
 		case '{':
-			v := jvalue{kind: jObject, obj: []jmember{}}
+			v := jvalue{kind: jObject, obj: []jmember{}, start: int(dec.InputOffset()) - 1}
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
@@ -108,6 +110,7 @@ func decodeValue(dec *json.Decoder, depth int) (jvalue, error) {
 			if _, err := dec.Token(); err != nil {
 				return jvalue{}, err
 			}
+			v.end = int(dec.InputOffset()) - 1
 			return v, nil
 		}
 	}

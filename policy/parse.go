@@ -53,6 +53,7 @@ func MustParse(doc string, kind Kind) *Policy {
 
 // rawStatement is a statement after the syntax check.
 type rawStatement struct {
+	start, end                  int
 	sid                         *string
 	effect                      string
 	action, notAction           []string
@@ -237,7 +238,7 @@ func (v *validator) syntax(root *jvalue) bool {
 }
 
 func (v *validator) statement(o *jvalue) bool {
-	var s rawStatement
+	s := rawStatement{start: o.start, end: o.end}
 	for i := range o.obj {
 		m := &o.obj[i]
 		val := &m.val

@@ -173,3 +173,19 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+func TestStatementPosition(t *testing.T) {
+	doc := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"},\n    {\n      \"Sid\": \"é\", \"Effect\": \"Deny\", \"Action\": \"s3:Delete*\", \"Resource\": \"*\"\n    }\n  ]\n}"
+	p := MustParse(doc, Identity)
+	want := [][2]Position{{{4, 5}, {4, 58}}, {{5, 5}, {7, 5}}}
+	for i, w := range want {
+		s, e := p.StatementPosition(i)
+		if s != w[0] || e != w[1] {
+			t.Errorf("StatementPosition(%d) = %v, %v, want %v, %v", i, s, e, w[0], w[1])
+		}
+	}
+	one := MustParse(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, Identity)
+	if s, e := one.StatementPosition(0); s != (Position{1, 37}) || e != (Position{1, 82}) {
+		t.Errorf("StatementPosition(object) = %v, %v", s, e)
+	}
+}

@@ -99,8 +99,37 @@ func (p *Policy) NumStatements() int { return len(p.stmts) }
 // Sid returns the Sid of statement i (0-based; "" when it has none).
 func (p *Policy) Sid(i int) string { return p.stmts[i].sid }
 
+// Position is a place in a policy document, as IAM's simulator reports
+// statement positions (StartPosition, EndPosition): 1-based line and
+// column, columns counted in characters.
+type Position struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+// StatementPosition returns where statement i (0-based) starts and ends in
+// the document: the positions of its opening and closing braces.
+func (p *Policy) StatementPosition(i int) (start, end Position) {
+	s := &p.stmts[i]
+	return position(p.text, s.start), position(p.text, s.end)
+}
+
+func position(text string, off int) Position {
+	pos := Position{Line: 1, Column: 1}
+	for _, r := range text[:off] {
+		if r == '\n' {
+			pos.Line++
+			pos.Column = 1
+			continue
+		}
+		pos.Column++
+	}
+	return pos
+}
+
 // statement is a compiled statement.
 type statement struct {
+	start, end   int // byte offsets of the statement's braces in the text
 	sid          string
 	deny         bool
 	notAction    bool
