@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -539,5 +540,36 @@ func TestMigrationFixtures(t *testing.T) {
 	}}
 	if diff := cmp.Diff(wantKeyring, keyring, opts); diff != "" {
 		t.Errorf("keyring mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestWriterQueue: writers wait for the one write connection rather than
+// failing with SQLITE_BUSY, and give up when their context ends.
+func TestWriterQueue(t *testing.T) {
+	s := openFile(t, filepath.Join(t.TempDir(), "castellan.db"))
+	defer s.Close()
+	seedAccount(t, s)
+	tx, err := s.w.BeginTx(t.Context(), nil) // holds the write connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := store.User{AccountID: "123456789012", ID: "AIDAQUEUED", Name: "queued", Path: "/", CreatedAt: time.Now()}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.CreateUser(ctx, u); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("CreateUser while the writer is busy, with a deadline = %v, want DeadlineExceeded", err)
+	}
+	// Reads are not blocked by the open write transaction.
+	if _, err := s.GetAccount(t.Context()); err != nil {
+		t.Errorf("GetAccount while the writer is busy: %v", err)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- s.CreateUser(t.Context(), u) }()
+	time.Sleep(20 * time.Millisecond) // usually queued by now; the result holds either way
+	tx.Rollback()
+	if err := <-done; err != nil {
+		t.Errorf("queued CreateUser = %v, want nil once the writer is free", err)
 	}
 }
