@@ -149,7 +149,10 @@ func (v *validator) validate(root *jvalue) *Error {
 			}
 		}
 	}
-	if v.kind == Trust || v.kind == Resource {
+	if v.kind == Trust {
+		// Resource policies of other services name principals IAM
+		// cannot check (CloudFront identities, …); only trust policies
+		// are held to IAM's principal formats.
 		for _, s := range v.stmts {
 			pv := s.principal
 			if pv == nil {
