@@ -172,6 +172,7 @@ BAD_SECRET=$(head -c 30 /dev/urandom | base64 | tr -d '\n')
 GLOBAL_VARS=(
   [ENDPOINT]=$ENDPOINT [REGION]=${CONFORMANCE_REGION:-us-east-1} [ROOT_AKID]=$ROOT_AKID
   [ROOT_SECRET]=$ROOT_SECRET [BAD_SECRET]=$BAD_SECRET [UNKNOWN_AKID]=$UNKNOWN_AKID
+  [UNKNOWN_AKID_TAIL]=${UNKNOWN_AKID#AKIA}
   [RUN]=$(LC_ALL=C tr -dc 'a-z0-9' </dev/urandom | head -c 6 || true) [ACCOUNT]=''
 )
 

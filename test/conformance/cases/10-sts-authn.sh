@@ -53,3 +53,20 @@ check_signature_expired() {
   ((req >= here - 1500 && req <= here - 1100)) || { echo "the first time = the request's X-Amz-Date, about 20 min ago"; return 1; }
   return 0
 }
+
+conf_case dated-20-minutes-ahead sts GetCallerIdentity --signing dated:1200 \
+  --desc 'signed correctly, with X-Amz-Date 20 minutes in the future'
+expect HTTPStatus eq 403
+expect Code       eq SignatureDoesNotMatch
+expect Message    re "^Signature not yet current: $TS is still later than $TS \\($TS \\+ 15 min\\.\\)\$"
+expect Type       eq Sender --clients curl
+expect_request_id
+
+conf_case temporary-key-without-token sts GetCallerIdentity --akid 'ASIA{UNKNOWN_AKID_TAIL}' \
+  --desc 'an ASIA (temporary) key id with no session token'
+expect_error 403 InvalidClientTokenId "$MSG_INVALID_TOKEN"
+
+conf_case incomplete-signature sts GetCallerIdentity --signing unsigned --clients curl \
+  --env 'CONF_HEADER=Authorization: AWS4-HMAC-SHA256 Credential={ROOT_AKID}/20260101/us-east-1/sts/aws4_request' \
+  --desc 'an Authorization header with only a Credential'
+expect_error 400 IncompleteSignature "Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 Credential={ROOT_AKID}/20260101/us-east-1/sts/aws4_request"

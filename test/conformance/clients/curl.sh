@@ -7,7 +7,9 @@
 # CONF_SIGNING (normal | unsigned | dated:<seconds offset>), CONF_PYTHON, and
 # optionally CONF_METHOD (POST: form body, the default | GET: query string),
 # CONF_SIGN_SERVICE (the service in the signing scope; default CONF_SERVICE),
-# CONF_ACCEPT (an Accept header; application/json answers are read as JSON).
+# CONF_ACCEPT (an Accept header; application/json answers are read as JSON),
+# CONF_HEADER (one more request header, "Name: value", sent as is; with
+# CONF_SIGNING=unsigned it can carry a hand-made Authorization header).
 # Extra outputs: Type (Sender/Receiver) and x-amzn-RequestId (the header).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,6 +35,7 @@ case ${CONF_METHOD:-POST} in
   *) emit Error "curl driver: unknown CONF_METHOD $CONF_METHOD"; exit 0 ;;
 esac
 [[ -n ${CONF_ACCEPT:-} ]] && args+=(-H "Accept: $CONF_ACCEPT")
+[[ -n ${CONF_HEADER:-} ]] && args+=(-H "$CONF_HEADER")
 
 prefix=()
 case ${CONF_SIGNING:-normal} in

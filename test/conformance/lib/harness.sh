@@ -11,7 +11,7 @@
 #     --capture VAR=Field  after the step, {VAR} = the Field of the result (repeatable)
 #     --before FUNC        bash function run before the step (may set VARS[...])
 #     --env NAME=VALUE     extra driver input (repeatable), e.g. CONF_REGION=eu-west-1;
-#                          curl also takes CONF_METHOD=GET, CONF_SIGN_SERVICE, CONF_ACCEPT
+#                          curl also takes CONF_METHOD=GET, CONF_SIGN_SERVICE, CONF_ACCEPT, CONF_HEADER
 #     --desc TEXT          what the case checks (shown by --list)
 #     --xfail TEXT         a known server bug (TEXT says which): a failure is reported as
 #                          XFAIL and counted with the skipped, a pass as PASS with a
@@ -21,7 +21,8 @@
 #     OP: eq (exact) | re (bash ERE) | present | absent | fn (VALUE = a bash function
 #     called with the got value; exit 0 = pass, stdout = reason when failing)
 # Templates {NAME} in every string are replaced per client from VARS: ENDPOINT REGION
-# ACCOUNT ROOT_AKID ROOT_SECRET BAD_SECRET UNKNOWN_AKID RUN CLIENT, plus captures.
+# ACCOUNT ROOT_AKID ROOT_SECRET BAD_SECRET UNKNOWN_AKID UNKNOWN_AKID_TAIL (its part after
+# AKIA) RUN CLIENT, plus captures.
 #
 # A driver (one per client) reads CONF_* from its environment and prints the result
 # as "Field<TAB>value" lines: the flattened success result (Arn, Credentials.AccessKeyId,
