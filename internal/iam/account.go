@@ -56,7 +56,11 @@ func (s *Service) GetAccountSummary(ctx context.Context, _ *identity.Call) (*Get
 		{"InstanceProfiles", 0}, {"InstanceProfilesQuota", 1000},
 		{"GlobalEndpointTokenVersion", 1},
 	}
-	return &GetAccountSummaryOutput{SummaryMap: m}, nil
+	cred, err := s.credentialSummary(ctx) // passwordpolicy.go
+	if err != nil {
+		return nil, err
+	}
+	return &GetAccountSummaryOutput{SummaryMap: append(m, cred...)}, nil
 }
 
 // CreateAccountAliasInput is the request of Create/DeleteAccountAlias.

@@ -173,7 +173,7 @@ func TestIAMAccount(t *testing.T) {
 	must(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("u"), PolicyName: aws.String("inline"), PolicyDocument: aws.String(allowAll)}))(t)
 
 	sum := must(c.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{}))(t).SummaryMap
-	for k, want := range map[string]int32{"Users": 1, "Groups": 1, "Roles": 1, "Policies": 1, "AccessKeysPerUserQuota": 2, "AccountAccessKeysPresent": 1, "UsersQuota": 5000} {
+	for k, want := range map[string]int32{"Users": 1, "Groups": 1, "Roles": 1, "Policies": 1, "AccessKeysPerUserQuota": 2, "AccountAccessKeysPresent": 1, "UsersQuota": 5000, "MFADevices": 0, "AccountMFAEnabled": 0} {
 		if sum[k] != want {
 			t.Errorf("SummaryMap[%s] = %d, want %d", k, sum[k], want)
 		}
