@@ -1,0 +1,156 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+)
+
+// DefaultRegion is the region used for Castellan's own calls when nothing
+// is configured (Castellan's default region, and global STS's).
+const DefaultRegion = "us-east-1"
+
+// Options choose credentials, region and endpoint the way the SDKs do;
+// each non-empty field overrides what the environment and the shared files
+// say, as the aws CLI's --profile, --region and --endpoint-url do.
+type Options struct {
+	// Profile is an explicit profile (--profile): it beats credentials in the
+	// environment. Empty: the SDK default chain (env keys, then AWS_PROFILE
+	// or "default").
+	Profile     string
+	Region      string
+	EndpointURL string
+	// MFACode returns a TOTP code for the device serial; nil fails when one is
+	// needed.
+	MFACode func(ctx context.Context, serial string) (string, error)
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// RoleDuration overrides the profile's duration_seconds for AssumeRole.
+	RoleDuration time.Duration
+	// NoIMDS keeps the chain off EC2 instance metadata (doctor: offline and
+	// fast).
+	NoIMDS bool
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// Files are the shared config and credentials files, honouring
+// AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE.
+type Files struct{ Config, Credentials string }
+
+// SharedFiles returns the files the SDKs read.
+func SharedFiles() Files {
+	return Files{Config: config.DefaultSharedConfigFilename(), Credentials: config.DefaultSharedCredentialsFilename()}
+}
+
+// EffectiveProfile is the profile the SDK chain reads: the explicit one,
+// else AWS_PROFILE, else "default".
+func (o Options) EffectiveProfile() string {
+	if o.Profile != "" {
+		return o.Profile
+	}
+	if p := envFirst("AWS_PROFILE", "AWS_DEFAULT_PROFILE"); p != "" {
+		return p
+	}
+	return "default"
+}
+
+// envFirst returns the first non-empty of the variables, in the SDK's
+// order of precedence.
+func envFirst(keys ...string) string {
+	for _, k := range keys {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// errNoMFA is returned when a code is needed and there is no way to ask.
+var errNoMFA = errors.New("an MFA code is needed: run in a terminal, or pass --mfa-code")
+
+// LoadConfig resolves an aws.Config with aws-sdk-go-v2's own loader, then
+// applies the explicit overrides. Role profiles that need MFA ask through
+// o.MFACode. extra options are applied last.
+func LoadConfig(ctx context.Context, o Options, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithAssumeRoleCredentialOptions(func(ao *stscreds.AssumeRoleOptions) {
+			serial := ""
+			if ao.SerialNumber != nil {
+				serial = *ao.SerialNumber
+			}
+			if o.RoleDuration > 0 {
+				ao.Duration = o.RoleDuration
+			}
+			ao.TokenProvider = func() (string, error) {
+				if o.MFACode == nil {
+					return "", errNoMFA
+				}
+				return o.MFACode(ctx, serial)
+			}
+		}),
+	}
+	if o.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Region != "" {
+		opts = append(opts, config.WithRegion(o.Region))
+	}
+	if o.EndpointURL != "" {
+		opts = append(opts, config.WithBaseEndpoint(o.EndpointURL))
+	}
+	if o.NoIMDS {
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
+	opts = append(opts, extra...)
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, explainLoadError(err, o)
+	}
+	return cfg, nil
+}
+
+// withDefaultRegion returns cfg with Castellan's default region when none
+// is configured, so calls can be signed.
+func withDefaultRegion(cfg aws.Config) aws.Config {
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	return cfg
+}
+
+func explainLoadError(err error, o Options) error {
+	var nf config.SharedConfigProfileNotExistError
+	if errors.As(err, &nf) {
+		f := SharedFiles()
+		return fmt.Errorf("profile %q is not in %s or %s (create it with: castellan configure --profile %s)", nf.Profile, f.Config, f.Credentials, nf.Profile)
+	}
+	return err
+}
+
+// LoadProfile reads one profile's raw settings with the SDK's parser
+// (role_arn, mfa_serial, source_profile, credential_process, …). A profile
+// that does not exist gives ok false.
+func LoadProfile(ctx context.Context, name string) (config.SharedConfig, bool, error) {
+	sc, err := config.LoadSharedConfigProfile(ctx, name)
+	var nf config.SharedConfigProfileNotExistError
+	if errors.As(err, &nf) {
+		return config.SharedConfig{}, false, nil
+	}
+	if err != nil {
+		return config.SharedConfig{}, false, err
+	}
+	return sc, true, nil
+}
