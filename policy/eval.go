@@ -379,8 +379,8 @@ func (e *evaluator) matchResource(p *pattern, res string) bool {
 		// first variable must agree with the resource's first five
 		// fields (partition, service, region, account); if not, the
 		// variable does not matter.
-		if !arnPrefixCompatible(p.segs[0].text, res) {
-			e.unresolved = false
+		if arnPrefixCompatible(p.segs[0].text, res) {
+			e.unresolved = true
 		}
 		return false
 	}
@@ -404,7 +404,7 @@ func arnPrefixCompatible(pre, res string) bool {
 	}
 	// IAM resources start with their type (user/, role/, …): a different
 	// type cannot match.
-	if strings.HasPrefix(pre, "arn:aws:iam:") {
+	if f := strings.SplitN(pre, ":", 4); len(f) == 4 && f[2] == "iam" {
 		if pt := strings.IndexByte(pre[pi:], '/'); pt >= 0 {
 			typ := pre[pi : pi+pt+1]
 			if !strings.ContainsAny(typ, "\xff\xfe") && !strings.HasPrefix(res[si:], typ) {
@@ -423,7 +423,11 @@ func (e *evaluator) matchValue(p *pattern, op opKind, rv string) bool {
 	}
 	var arr [maxVarBuf]byte
 	b, ok := e.expand(p, arr[:0])
-	return ok && matchText(b, op, rv)
+	if !ok {
+		e.unresolved = true
+		return false
+	}
+	return matchText(b, op, rv)
 }
 
 func matchText[P byteseq](p P, op opKind, rv string) bool {
@@ -461,7 +465,6 @@ func (e *evaluator) expand(p *pattern, buf []byte) ([]byte, bool) {
 			buf = append(buf, seg.def...)
 		default:
 			e.missing(seg.keyRaw)
-			e.unresolved = true
 			return buf, false
 		}
 	}
