@@ -79,3 +79,30 @@ func BenchmarkBareCrypto(b *testing.B) {
 		m.Sum(sum[:0])
 	}
 }
+
+// BenchmarkVerifyPresigned measures Verify of a presigned STS GET (for
+// comparison; presigned requests are rarer than header-signed ones).
+func BenchmarkVerifyPresigned(b *testing.B) {
+	now := time.Date(2026, 11, 26, 9, 25, 55, 0, time.UTC)
+	creds := Credentials{AccessKeyID: "ASIAIOSFODNN7EXAMPLE", SecretAccessKey: suiteSecret, SessionToken: "FwoGZXIvYXdzEXAMPLETOKEN//////////wEaDEXAMPLE+/="}
+	r0, _ := http.NewRequest(http.MethodGet, "https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15", nil)
+	u, err := Presign(r0, creds, "us-east-1", "sts", now, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, _ := http.NewRequest(http.MethodGet, u, nil)
+	v := &Verifier{
+		Credentials: mapSource{creds.AccessKeyID: {secret: suiteSecret, token: creds.SessionToken, principal: "role/bench"}},
+		Now:         fixedClock(now),
+	}
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, r, "sts", nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, r, "sts", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -152,7 +152,7 @@ func (s *scratch) hmacSigningKey(out *[sha256.Size]byte, msg []byte) {
 
 // appendURIEncode appends AWS's UriEncode(s): every byte except the
 // unreserved set (and '/' when keepSlash) as %XX with upper-case hex.
-func appendURIEncode(dst []byte, s string, keepSlash bool) []byte {
+func appendURIEncode[T string | []byte](dst []byte, s T, keepSlash bool) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if isUnreserved(c) || keepSlash && c == '/' {
@@ -234,7 +234,7 @@ func (s *scratch) appendCanonicalURI(dst []byte, rawPath string, s3 bool) []byte
 		if len(s.dec) == 0 || s.dec[0] != '/' {
 			dst = append(dst, '/')
 		}
-		return appendURIEncode(dst, string(s.dec), true) // string(s.dec) here does not escape
+		return appendURIEncode(dst, s.dec, true)
 	}
 	if !strings.Contains(rawPath, "//") && !strings.Contains(rawPath, "/.") && rawPath[0] == '/' {
 		return appendURIEncode(dst, rawPath, true)
@@ -306,7 +306,7 @@ func (s *scratch) appendCanonicalQuery(dst []byte, rawQuery string, skipSig, ski
 			if skipSig && string(s.dec) == "X-Amz-Signature" || skipToken && string(s.dec) == "X-Amz-Security-Token" {
 				continue
 			}
-			qb = appendURIEncode(qb, string(s.dec), false)
+			qb = appendURIEncode(qb, s.dec, false)
 		} else {
 			if skipSig && k == "X-Amz-Signature" || skipToken && k == "X-Amz-Security-Token" {
 				continue
@@ -317,7 +317,7 @@ func (s *scratch) appendCanonicalQuery(dst []byte, rawQuery string, skipSig, ski
 		p.v0 = p.k1
 		if needsCanon(v) {
 			s.dec = appendUnescape(s.dec[:0], v, true)
-			qb = appendURIEncode(qb, string(s.dec), false)
+			qb = appendURIEncode(qb, s.dec, false)
 		} else {
 			qb = append(qb, v...)
 		}

@@ -152,7 +152,20 @@ func ParsePresigned(rawQuery string) (p Presigned, ok bool) {
 	if !strings.Contains(rawQuery, "X-Amz-") && !strings.Contains(rawQuery, "%") {
 		return p, false
 	}
-	var hasCred, hasDate, hasSH, hasSig bool
+	// Collect the raw values first, then decode those that need it into
+	// one buffer, so that parsing costs at most two allocations.
+	const (
+		fAlgorithm = iota
+		fCredential
+		fDate
+		fExpires
+		fSignedHeaders
+		fSignature
+		fSecurityToken
+		nFields
+	)
+	var raw [nFields]string
+	var seen [nFields]bool
 	for rest := rawQuery; rest != ""; {
 		var part string
 		part, rest, _ = strings.Cut(rest, "&")
@@ -163,40 +176,55 @@ func ParsePresigned(rawQuery string) (p Presigned, ok bool) {
 		if !strings.HasPrefix(k, "X-Amz-") {
 			continue
 		}
-		if strings.ContainsAny(v, "%+") {
-			v = string(appendUnescape(nil, v, true))
-		}
+		f := -1
 		switch k[len("X-Amz-"):] {
 		case "Algorithm":
-			if !p.HasAlgorithm {
-				p.Algorithm, p.HasAlgorithm = v, true
-			}
+			f = fAlgorithm
 		case "Credential":
-			if !hasCred {
-				p.Credential, hasCred = v, true
-			}
+			f = fCredential
 		case "Date":
-			if !hasDate {
-				p.Date, hasDate = v, true
-			}
+			f = fDate
 		case "Expires":
-			if !p.HasExpires {
-				p.Expires, p.HasExpires = v, true
-			}
+			f = fExpires
 		case "SignedHeaders":
-			if !hasSH {
-				p.SignedHeaders, hasSH = v, true
-			}
+			f = fSignedHeaders
 		case "Signature":
-			if !hasSig {
-				p.Signature, hasSig = v, true
-			}
+			f = fSignature
 		case "Security-Token":
-			if !p.HasSecurityToken {
-				p.SecurityToken, p.HasSecurityToken = v, true
-			}
+			f = fSecurityToken
+		}
+		if f >= 0 && !seen[f] {
+			raw[f], seen[f] = v, true
 		}
 	}
+	var buf []byte
+	var ends [nFields]int
+	for f, v := range raw {
+		if strings.ContainsAny(v, "%+") {
+			if buf == nil {
+				buf = make([]byte, 0, len(rawQuery))
+			}
+			buf = appendUnescape(buf, v, true)
+		}
+		ends[f] = len(buf)
+	}
+	if buf != nil {
+		dec := string(buf)
+		from := 0
+		for f, v := range raw {
+			if strings.ContainsAny(v, "%+") {
+				raw[f] = dec[from:ends[f]]
+			}
+			from = ends[f]
+		}
+	}
+	p.Algorithm, p.HasAlgorithm = raw[fAlgorithm], seen[fAlgorithm]
+	p.Credential = raw[fCredential]
+	p.Date = raw[fDate]
+	p.Expires, p.HasExpires = raw[fExpires], seen[fExpires]
+	p.SignedHeaders = raw[fSignedHeaders]
+	p.Signature = raw[fSignature]
+	p.SecurityToken, p.HasSecurityToken = raw[fSecurityToken], seen[fSecurityToken]
 	return p, p.HasAlgorithm
 }
 
