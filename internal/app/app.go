@@ -118,13 +118,17 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		Store: a.store, Cache: source, Logger: a.log, Now: a.now,
 		Account: a.account, Region: cfg.Region,
 	})
+	authorizer := authz.New(iamSvc, keyring, a.log)
 	srv, err := server.New(server.Config{
-		Logger:             a.log,
-		Now:                a.now,
-		Verifier:           verifier,
-		STS:                sts.New(sts.Config{Logger: a.log, Now: a.now, Keyring: keyring, Messages: keyring}),
+		Logger:   a.log,
+		Now:      a.now,
+		Verifier: verifier,
+		STS: sts.New(sts.Config{
+			Logger: a.log, Now: a.now, Keyring: keyring, Messages: keyring, MFA: iamSvc,
+			Roles: stsRoles{iamSvc}, Trust: authorizer, Policies: iamSvc,
+		}),
 		IAM:                iamSvc,
-		Authorizer:         authz.New(iamSvc, keyring, a.log),
+		Authorizer:         authorizer,
 		Usage:              a.usage,
 		Registry:           a.registry,
 		Metrics:            m,

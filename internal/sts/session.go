@@ -15,10 +15,11 @@ type Sealer interface {
 	Seal(accessKeyID string, s *identity.Session) (string, error)
 }
 
-// MFAVerifier checks a TOTP code for the caller's MFA device, refusing a
-// reused code, and returns AWS's AccessDenied MFA errors.
+// MFAVerifier checks a TOTP code of the MFA device enabled for principalID
+// (an AIDA user id, or the account id for the root), refusing a reused
+// code, and returns AWS's AccessDenied MFA errors.
 type MFAVerifier interface {
-	VerifyMFA(ctx context.Context, caller *identity.Principal, serialNumber, code string, now time.Time) error
+	VerifyMFA(ctx context.Context, principalID, serialNumber, code string, now time.Time) error
 }
 
 // Credentials are temporary credentials as STS returns them.
@@ -110,7 +111,7 @@ func (s *Service) checkMFA(ctx context.Context, call *identity.Call, serial, cod
 	if s.mfa == nil {
 		return awserr.Errorf(awserr.AccessDenied, "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.")
 	}
-	if err := s.mfa.VerifyMFA(ctx, call.Caller, serial, code, call.Time); err != nil {
+	if err := s.mfa.VerifyMFA(ctx, call.Caller.UserID, serial, code, call.Time); err != nil {
 		return err
 	}
 	sess.MFA = true

@@ -19,6 +19,9 @@ type Service struct {
 	keyring  Sealer
 	mfa      MFAVerifier
 	messages MessageOpener
+	roles    RoleFinder
+	trust    TrustEvaluator
+	policies SessionPolicies
 }
 
 // Config configures a Service.
@@ -32,11 +35,16 @@ type Config struct {
 	MFA MFAVerifier
 	// Messages opens encoded authorization messages.
 	Messages MessageOpener
+	// Roles, Trust and Policies serve AssumeRole*.
+	Roles    RoleFinder
+	Trust    TrustEvaluator
+	Policies SessionPolicies
 }
 
 // New returns an STS service.
 func New(cfg Config) *Service {
-	s := &Service{log: cfg.Logger, now: cfg.Now, keyring: cfg.Keyring, mfa: cfg.MFA, messages: cfg.Messages}
+	s := &Service{log: cfg.Logger, now: cfg.Now, keyring: cfg.Keyring, mfa: cfg.MFA, messages: cfg.Messages,
+		roles: cfg.Roles, trust: cfg.Trust, policies: cfg.Policies}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
