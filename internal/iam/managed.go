@@ -1,8 +1,10 @@
 package iam
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -505,8 +507,9 @@ type ListEntitiesForPolicyOutput struct {
 }
 
 // ListEntitiesForPolicy lists the users, groups and roles a managed policy
-// is attached to (PolicyUsageFilter PermissionsBoundary: the users and roles
-// it bounds is not supported yet and lists attachments too).
+// is attached to (PolicyUsageFilter PermissionsPolicy), the users and roles
+// it is the permissions boundary of (PermissionsBoundary), or both (no
+// filter): users, then groups, then roles, each ordered by name.
 func (s *Service) ListEntitiesForPolicy(ctx context.Context, _ *identity.Call, in *ListEntitiesForPolicyInput) (*ListEntitiesForPolicyOutput, error) {
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
@@ -520,12 +523,25 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, _ *identity.Call, i
 	case "Role":
 		kind = store.EntityRole
 	}
-	all, err := s.st.ListPolicyEntities(ctx, in.PolicyArn, kind)
-	if isNotFound(err) {
-		return nil, noSuchPolicy(in.PolicyArn)
-	}
-	if err != nil {
+	var all []store.EntityRef
+	if in.PolicyUsageFilter != "PermissionsBoundary" {
+		att, err := s.st.ListPolicyEntities(ctx, in.PolicyArn, kind)
+		if isNotFound(err) {
+			return nil, noSuchPolicy(in.PolicyArn)
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = att
+	} else if _, err := s.getPolicy(ctx, in.PolicyArn); err != nil {
 		return nil, err
+	}
+	if in.PolicyUsageFilter != "PermissionsPolicy" && kind != store.EntityGroup {
+		bounded, err := s.st.ListBoundaryEntities(ctx, s.account, in.PolicyArn, kind)
+		if err != nil {
+			return nil, err
+		}
+		all = mergeEntities(all, bounded)
 	}
 	if in.EntityFilter == "LocalManagedPolicy" || in.EntityFilter == "AWSManagedPolicy" {
 		all = nil
@@ -606,4 +622,25 @@ func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, _ *identity
 		return nil
 	})
 	return nil, err
+}
+
+// mergeEntities merges two entity lists ordered by kind (users, groups,
+// roles) and name, dropping duplicates.
+func mergeEntities(a, b []store.EntityRef) []store.EntityRef {
+	rank := map[store.EntityKind]int{store.EntityUser: 0, store.EntityGroup: 1, store.EntityRole: 2}
+	seen := make(map[string]bool, len(a)+len(b))
+	out := make([]store.EntityRef, 0, len(a)+len(b))
+	for _, e := range append(append([]store.EntityRef(nil), a...), b...) {
+		if !seen[e.ID] {
+			seen[e.ID] = true
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y store.EntityRef) int {
+		if c := cmp.Compare(rank[x.Kind], rank[y.Kind]); c != 0 {
+			return c
+		}
+		return cmp.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
+	return out
 }

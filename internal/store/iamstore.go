@@ -265,6 +265,9 @@ type ManagedPolicies interface {
 	// (kind "" for every kind), users then groups then roles, each ordered
 	// by name; ErrNotFound for an unknown policy.
 	ListPolicyEntities(ctx context.Context, arn string, kind EntityKind) ([]EntityRef, error)
+	// ListBoundaryEntities returns the users, then the roles, whose
+	// permissions boundary is arn, each ordered by name (kind "" for both).
+	ListBoundaryEntities(ctx context.Context, accountID, arn string, kind EntityKind) ([]EntityRef, error)
 }
 
 // AccountAliases manages the account alias (at most one, as in AWS).

@@ -207,6 +207,14 @@ func TestIAMManagedPolicies(t *testing.T) {
 	if aws.ToInt32(gp.Policy.PermissionsBoundaryUsageCount) != 2 {
 		t.Errorf("PermissionsBoundaryUsageCount = %d, want 2", aws.ToInt32(gp.Policy.PermissionsBoundaryUsageCount))
 	}
+	ents = must(c.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(arn), PolicyUsageFilter: iamtypes.PolicyUsageTypePermissionsBoundary}))(t)
+	if len(ents.PolicyUsers) != 1 || len(ents.PolicyRoles) != 1 || len(ents.PolicyGroups) != 0 {
+		t.Errorf("ListEntitiesForPolicy(PermissionsBoundary) = %+v", ents)
+	}
+	ents = must(c.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(arn), PolicyUsageFilter: iamtypes.PolicyUsageTypePermissionsPolicy}))(t)
+	if len(ents.PolicyUsers)+len(ents.PolicyRoles)+len(ents.PolicyGroups) != 0 {
+		t.Errorf("ListEntitiesForPolicy(PermissionsPolicy) after detaching = %+v", ents)
+	}
 	_, err = c.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("u"), PermissionsBoundary: aws.String(missing)})
 	apiError(t, err, "NoSuchEntity", "Scope ARN: "+missing+" does not exist or is not attachable.")
 	_, err = c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(arn)})

@@ -418,25 +418,56 @@ func (s *Store) ListPolicyEntities(ctx context.Context, arn string, kind store.E
 		if kind != "" && kind != q.kind {
 			continue
 		}
-		rows, err := s.r.QueryContext(ctx, q.query, id)
+		refs, err := scanEntityRefs(ctx, s.r, q.query, id)
 		if err != nil {
 			return nil, wrap("list policy entities", err)
 		}
-		for rows.Next() {
-			var e store.EntityRef
-			var k string
-			if err := rows.Scan(&k, &e.ID, &e.Name, &e.Path); err != nil {
-				rows.Close()
-				return nil, wrap("list policy entities", err)
-			}
-			e.Kind = store.EntityKind(k)
-			out = append(out, e)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, wrap("list policy entities", err)
-		}
+		out = append(out, refs...)
 	}
 	return out, nil
+}
+
+const (
+	listBoundaryUsers = `SELECT 'user', id, name, path FROM users
+WHERE account_id = ? AND permissions_boundary = ? AND permissions_boundary <> '' ORDER BY name`
+	listBoundaryRoles = `SELECT 'role', id, name, path FROM roles
+WHERE account_id = ? AND permissions_boundary = ? AND permissions_boundary <> '' ORDER BY name`
+)
+
+// ListBoundaryEntities implements store.ManagedPolicies.
+func (s *Store) ListBoundaryEntities(ctx context.Context, accountID, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
+	var out []store.EntityRef
+	for _, q := range []struct {
+		kind  store.EntityKind
+		query string
+	}{{store.EntityUser, listBoundaryUsers}, {store.EntityRole, listBoundaryRoles}} {
+		if kind != "" && kind != q.kind {
+			continue
+		}
+		refs, err := scanEntityRefs(ctx, s.r, q.query, accountID, arn)
+		if err != nil {
+			return nil, wrap("list boundary entities", err)
+		}
+		out = append(out, refs...)
+	}
+	return out, nil
+}
+
+func scanEntityRefs(ctx context.Context, q pageQueryer, query string, args ...any) ([]store.EntityRef, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.EntityRef
+	for rows.Next() {
+		var e store.EntityRef
+		var k string
+		if err := rows.Scan(&k, &e.ID, &e.Name, &e.Path); err != nil {
+			return nil, err
+		}
+		e.Kind = store.EntityKind(k)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

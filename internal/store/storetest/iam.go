@@ -548,6 +548,15 @@ func testPolicyAttachments(t *testing.T, s store.Store) {
 	if got.AttachmentCount != 0 || got.BoundaryUsageCount != 2 {
 		t.Errorf("counts = %d attachments, %d boundaries; want 0, 2", got.AttachmentCount, got.BoundaryUsageCount)
 	}
+	bs, err := s.ListBoundaryEntities(ctx, accountID, p.ARN, "")
+	wantB := []store.EntityRef{{Kind: store.EntityUser, ID: u.ID, Name: "u", Path: "/"}, {Kind: store.EntityRole, ID: r.ID, Name: "r", Path: "/svc/"}}
+	if err != nil || !cmp.Equal(bs, wantB) {
+		t.Errorf("ListBoundaryEntities = %+v, %v; want %+v", bs, err, wantB)
+	}
+	bs, err = s.ListBoundaryEntities(ctx, accountID, p.ARN, store.EntityRole)
+	if err != nil || len(bs) != 1 {
+		t.Errorf("ListBoundaryEntities(role) = %+v, %v", bs, err)
+	}
 	wantDependent(t, "DeletePolicy(boundary)", s.DeletePolicy(ctx, p.ARN), store.DepBoundaryUses)
 }
 
