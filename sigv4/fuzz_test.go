@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"bufio"
 	"context"
 	"net/http"
 	"net/url"
@@ -99,6 +100,46 @@ func FuzzVerify(f *testing.F) {
 		res, err := v.Verify(context.Background(), r, "service", []byte(query))
 		if err == nil && res == nil {
 			t.Fatal("nil result without error")
+		}
+	})
+}
+
+// FuzzSignVerify signs a client request, sends it through net/http's wire
+// format, and verifies what a server reads: the signer (URL.EscapedPath) and
+// the verifier (RequestURI) must agree on every path, query and header value.
+func FuzzSignVerify(f *testing.F) {
+	f.Add("/", "Action=GetCallerIdentity&Version=2011-06-15", "application/x-www-form-urlencoded", "body")
+	f.Add("/a b/./c//d/../é", "a=1&a=0&b&c=%2F+x", "  a   b  ", "")
+	f.Add("/%2F", "X-Amz-Foo=1", "\tv\t", "x")
+	v := testVerifier()
+	f.Fuzz(func(t *testing.T, path, query, hval, body string) {
+		for i := 0; i < len(hval); i++ {
+			if c := hval[i]; c < 0x20 && c != '\t' || c == 0x7f {
+				return // not a valid header value
+			}
+		}
+		if strings.Contains(query, "X-Amz-Algorithm") || strings.ContainsAny(query, "# \t\r\n") {
+			return
+		}
+		u := &url.URL{Scheme: "http", Host: "sts.amazonaws.com", Path: path, RawQuery: query}
+		r, err := http.NewRequest(http.MethodPost, u.String(), strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		r.Header.Set("X-Custom", hval)
+		if err := Sign(r, []byte(body), testCreds, "us-east-1", "sts", testNow); err != nil {
+			t.Fatal(err)
+		}
+		var wire strings.Builder
+		if err := r.Write(&wire); err != nil {
+			return
+		}
+		sr, err := http.ReadRequest(bufio.NewReader(strings.NewReader(wire.String())))
+		if err != nil {
+			return
+		}
+		if _, err := v.Verify(context.Background(), sr, "sts", []byte(body)); err != nil {
+			t.Fatalf("Verify of %q = %v", wire.String(), err)
 		}
 	})
 }
