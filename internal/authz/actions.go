@@ -82,6 +82,9 @@ func (a *Authorizer) check(call *identity.Call, service, op string, get Params) 
 		case "GetCallerIdentity", "GetSessionToken", "AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML":
 			return nil, true
 		case "GetFederationToken":
+			if call.Caller.Session != nil {
+				return nil, true // the operation refuses session credentials itself, as AWS does first
+			}
 			c := &Check{Action: "sts:GetFederationToken", Resource: "arn:aws:sts::" + acct + ":federated-user/" + get("Name")}
 			c.Extra = tagContext(get, "Tags")
 			return c, false

@@ -7,6 +7,7 @@ func registerSTS(svc *service, s *sts.Service) {
 	svc.add("GetCallerIdentity", op0(s.GetCallerIdentity))
 	svc.add("GetSessionToken", op(s.GetSessionToken))
 	svc.add("AssumeRole", op(s.AssumeRole))
+	svc.add("GetFederationToken", op(s.GetFederationToken))
 	svc.add("GetAccessKeyInfo", op(s.GetAccessKeyInfo))
 	svc.add("DecodeAuthorizationMessage", op(s.DecodeAuthorizationMessage))
 }
