@@ -256,12 +256,25 @@ func (e *evaluator) missing(key string) {
 // setResult summarises one kind of policy.
 type setResult struct {
 	allow, deny       bool
-	allowRef, denyRef StatementRef
+	allowRef, denyRef sref
 	// grants records, for resource policies, the principal matches of
 	// the Allow statements that applied (one bit per principalMatch),
 	// with the first statement of each.
 	grants   uint16
-	grantRef [8]StatementRef
+	grantRef [8]sref
+}
+
+// sref is a compact statement reference used during evaluation.
+type sref struct {
+	p, i int32
+	s    *statement
+}
+
+func (r sref) ref(t PolicyType) StatementRef {
+	if r.s == nil {
+		return StatementRef{}
+	}
+	return StatementRef{Type: t, Policy: int(r.p), Statement: int(r.i), Sid: r.s.sid}
 }
 
 func (e *evaluator) evalPolicy(r *setResult, t PolicyType, idx int, p *Policy) {
@@ -271,9 +284,9 @@ func (e *evaluator) evalPolicy(r *setResult, t PolicyType, idx int, p *Policy) {
 		if !ok {
 			continue
 		}
-		ref := StatementRef{Type: t, Policy: idx, Statement: i, Sid: s.sid}
+		ref := sref{p: int32(idx), i: int32(i), s: s}
 		if e.tr != nil {
-			e.tr.matched(ref, s.deny)
+			e.tr.matched(ref.ref(t), s.deny)
 		}
 		if s.deny {
 			if !r.deny {
@@ -506,13 +519,13 @@ func (e *evaluator) run(in *Input) Result {
 	}
 	switch {
 	case id.deny:
-		return Result{Decision: ExplicitDeny, Type: IdentityBased, Statement: id.denyRef}
+		return Result{Decision: ExplicitDeny, Type: IdentityBased, Statement: id.denyRef.ref(IdentityBased)}
 	case bd.deny:
-		return Result{Decision: ExplicitDeny, Type: PermissionsBoundary, Statement: bd.denyRef}
+		return Result{Decision: ExplicitDeny, Type: PermissionsBoundary, Statement: bd.denyRef.ref(PermissionsBoundary)}
 	case ss.deny:
-		return Result{Decision: ExplicitDeny, Type: SessionPolicy, Statement: ss.denyRef}
+		return Result{Decision: ExplicitDeny, Type: SessionPolicy, Statement: ss.denyRef.ref(SessionPolicy)}
 	case rs.deny:
-		return Result{Decision: ExplicitDeny, Type: ResourceBased, Statement: rs.denyRef}
+		return Result{Decision: ExplicitDeny, Type: ResourceBased, Statement: rs.denyRef.ref(ResourceBased)}
 	}
 	boundaryOK := in.Boundary == nil || bd.allow
 	sessionOK := in.Session == nil || ss.allow
@@ -527,9 +540,9 @@ func (e *evaluator) run(in *Input) Result {
 		case !sessionOK:
 			return Result{Type: SessionPolicy}
 		}
-		return Result{Decision: Allow, Type: IdentityBased, Statement: id.allowRef}
+		return Result{Decision: Allow, Type: IdentityBased, Statement: id.allowRef.ref(IdentityBased)}
 	}
-	resourceGrant := Result{Decision: Allow, Type: ResourceBased, Statement: rs.allowRef}
+	resourceGrant := Result{Decision: Allow, Type: ResourceBased, Statement: rs.allowRef.ref(ResourceBased)}
 	trust := in.Resource != nil && in.Resource.kind == Trust
 	if in.CrossAccount || trust {
 		if !rs.allow {
@@ -552,7 +565,7 @@ func (e *evaluator) run(in *Input) Result {
 		// depends on the principal it names (AWS's table "Resource-based
 		// policies and implicit denies in other policy types").
 		grant := func(pm principalMatch) Result {
-			return Result{Decision: Allow, Type: ResourceBased, Statement: rs.grantRef[pm]}
+			return Result{Decision: Allow, Type: ResourceBased, Statement: rs.grantRef[pm].ref(ResourceBased)}
 		}
 		has := func(pm principalMatch) bool { return rs.grants&(1<<pm) != 0 }
 		switch {
