@@ -60,6 +60,8 @@ type Config struct {
 	// MinSessionDuration lowers the 900-second minimum of DurationSeconds
 	// (--min-session-duration); zero keeps AWS's.
 	MinSessionDuration time.Duration
+	// Audit records every request and serves CloudTrail (audit.go).
+	Audit AuditConfig
 }
 
 // Server is the HTTP handler of `castellan serve`.
@@ -73,8 +75,10 @@ type Server struct {
 	usage    KeyUsageRecorder
 	mux      *http.ServeMux
 	// byVersion finds a query service by its Version parameter.
-	byVersion map[string]*service
-	services  []*service
+	byVersion    map[string]*service
+	services     []*service
+	audit        AuditConfig
+	jsonServices []*jsonService
 }
 
 // New returns a Server.
@@ -115,6 +119,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.IAM != nil {
 		registerIAM(iamSvc, cfg.IAM)
+	}
+	if err := s.initAudit(cfg.Audit); err != nil {
+		return nil, err
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -186,6 +193,7 @@ type exchange struct {
 	svc       *service
 	action    string
 	start     time.Time
+	au        *auditState // audit.go
 }
 
 func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
@@ -193,13 +201,14 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", x.requestID)
 	// The JS and Go SDKs correct their clock from Date, so it must be exact.
 	w.Header().Set("Date", x.start.UTC().Format(http.TimeFormat))
+	s.auditBegin(x)
+	defer s.auditEnd(x)
 	if r.URL.Path != "/" {
 		s.fail(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation for path %s", truncate(r.URL.Path, 128)))
 		return
 	}
 	if r.Header.Get("X-Amz-Target") != "" {
-		x.kind = protocol.JSON
-		s.fail(x, awserr.Errorf(awserr.UnsupportedProtocol, "No JSON-protocol service is served for target %s", truncate(r.Header.Get("X-Amz-Target"), 128)))
+		s.serveJSON(x) // jsonproto.go
 		return
 	}
 	if protocol.WantsJSON(r) {
@@ -254,6 +263,7 @@ func (s *Server) serveQuery(x *exchange) {
 		Time:            x.start,
 		SecureTransport: r.TLS != nil,
 	}
+	s.auditCall(x, call, params)
 	if o == nil || !o.unsigned || hasSignature(r, params) {
 		res, err := s.verifier.Verify(r.Context(), r, svc.name, body)
 		if err != nil {
@@ -281,8 +291,16 @@ func (s *Server) serveQuery(x *exchange) {
 			return
 		}
 	}
+	if err := s.auditGate(x); err != nil {
+		s.fail(x, err)
+		return
+	}
 	result, err := o.invoke(r.Context(), call, params)
 	if err != nil {
+		s.fail(x, err)
+		return
+	}
+	if err := s.auditSuccess(x, result); err != nil {
 		s.fail(x, err)
 		return
 	}
@@ -323,6 +341,7 @@ func (s *Server) fail(x *exchange, err error) {
 		xmlns = x.svc.model.XMLNS
 		svcName = x.svc.name
 	}
+	s.auditFailure(x, e, err)
 	protocol.WriteError(x.w, x.kind, xmlns, x.requestID, e)
 	level := slog.LevelWarn
 	if e.Fault == awserr.Receiver {

@@ -1,0 +1,307 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Record is an event ready for the sinks: the event and its JSON line.
+type Record struct {
+	Event *Event
+	JSON  []byte
+}
+
+// Sink writes batches of records. Write returns only once the batch is
+// durable (for the file: written and fsync'd; for the store: committed).
+// Write is called from one goroutine at a time.
+type Sink interface {
+	Name() string
+	Write(ctx context.Context, batch []Record) error
+	// Check reports whether the sink can write now (used to recover after
+	// failures, and by /readyz).
+	Check(ctx context.Context) error
+	Close() error
+}
+
+// Observer is told about the Auditor's work, for metrics. Every method may
+// be called concurrently. metrics.Audit implements it.
+type Observer interface {
+	QueueDepth(n int)
+	SinkWrite(sink string, n int, d time.Duration, err error)
+	Dropped(n int)
+	Healthy(ok bool)
+}
+
+// Limits of the Auditor.
+const (
+	// DefaultQueueSize bounds the events waiting for the writer; a full
+	// queue makes Emit wait (backpressure), never drop.
+	DefaultQueueSize = 65536
+	// maxBatch bounds one group commit.
+	maxBatch = 8192
+	// recheckInterval is how often an unhealthy Auditor re-checks its sinks.
+	recheckInterval = time.Second
+)
+
+// ErrUnavailable is returned for durable events when no sink could write
+// them (and by Ready while that lasts).
+var ErrUnavailable = errors.New("audit: no audit sink can write")
+
+// Config configures an Auditor.
+type Config struct {
+	// Sinks are the durable sinks: an event counts as written once one of
+	// them has it. Each batch goes to all of them, concurrently.
+	Sinks []Sink
+	// Followers receive each batch after it is durable, best effort (the
+	// webhook). They must not block: they queue.
+	Followers []Follower
+	Logger    *slog.Logger
+	Observer  Observer
+	QueueSize int
+}
+
+// Follower receives records after they are durable.
+type Follower interface {
+	Enqueue(batch []Record)
+}
+
+// Auditor group-commits events to its sinks from one writer goroutine.
+type Auditor struct {
+	sinks     []Sink
+	followers []Follower
+	log       *slog.Logger
+	obs       Observer
+
+	queue   chan pending
+	healthy atomic.Bool
+	closing chan struct{}
+	done    chan struct{}
+	closeMu sync.RWMutex
+	closed  bool
+}
+
+type pending struct {
+	recs []Record
+	done chan error // nil for fire-and-forget events
+}
+
+// New starts an Auditor. Close it to flush and stop.
+func New(cfg Config) (*Auditor, error) {
+	if len(cfg.Sinks) == 0 {
+		return nil, errors.New("audit: at least one sink is required")
+	}
+	a := &Auditor{
+		sinks:     cfg.Sinks,
+		followers: cfg.Followers,
+		log:       cfg.Logger,
+		obs:       cfg.Observer,
+		closing:   make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.obs == nil {
+		a.obs = nopObserver{}
+	}
+	n := cfg.QueueSize
+	if n <= 0 {
+		n = DefaultQueueSize
+	}
+	a.queue = make(chan pending, n)
+	a.healthy.Store(true)
+	a.obs.Healthy(true)
+	go a.run()
+	return a, nil
+}
+
+// Healthy reports whether the last write reached at least one sink.
+func (a *Auditor) Healthy() bool { return a.healthy.Load() }
+
+// Ready returns ErrUnavailable while no sink can write (for /readyz).
+func (a *Auditor) Ready(context.Context) error {
+	if !a.healthy.Load() {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// Emit queues events for the sinks. With durable, it returns once they are
+// written to at least one sink (group-committed with other callers'), or
+// ErrUnavailable; without, it returns once they are queued.
+func (a *Auditor) Emit(ctx context.Context, durable bool, events ...*Event) error {
+	recs := make([]Record, 0, len(events))
+	for _, e := range events {
+		b, err := e.Marshal()
+		if err != nil {
+			return fmt.Errorf("audit: marshal %s: %w", e.EventName, err)
+		}
+		recs = append(recs, Record{Event: e, JSON: b})
+	}
+	p := pending{recs: recs}
+	if durable {
+		p.done = make(chan error, 1)
+	}
+	a.closeMu.RLock()
+	if a.closed {
+		a.closeMu.RUnlock()
+		a.obs.Dropped(len(recs))
+		return ErrUnavailable
+	}
+	select {
+	case a.queue <- p:
+	case <-ctx.Done():
+		a.closeMu.RUnlock()
+		a.obs.Dropped(len(recs))
+		return ctx.Err()
+	}
+	a.closeMu.RUnlock()
+	a.obs.QueueDepth(len(a.queue))
+	if !durable {
+		return nil
+	}
+	// Once queued the event will be written whatever the caller does; wait
+	// for the verdict (the writer always answers).
+	return <-p.done
+}
+
+// Close writes what is queued and stops the writer, then closes the sinks.
+func (a *Auditor) Close() error {
+	a.closeMu.Lock()
+	if a.closed {
+		a.closeMu.Unlock()
+		return nil
+	}
+	a.closed = true
+	close(a.closing)
+	a.closeMu.Unlock()
+	<-a.done
+	var errs []error
+	for _, s := range a.sinks {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Auditor) run() {
+	defer close(a.done)
+	var batch []pending
+	recheck := time.NewTicker(recheckInterval)
+	defer recheck.Stop()
+	for {
+		batch = batch[:0]
+		select {
+		case p := <-a.queue:
+			batch = append(batch, p)
+		case <-recheck.C:
+			if !a.healthy.Load() {
+				a.recheck()
+			}
+			continue
+		case <-a.closing:
+			// Drain what is left, then stop.
+			for {
+				select {
+				case p := <-a.queue:
+					batch = append(batch, p)
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				a.write(batch)
+			}
+			return
+		}
+		n := len(batch[0].recs)
+	fill:
+		for n < maxBatch {
+			select {
+			case p := <-a.queue:
+				batch = append(batch, p)
+				n += len(p.recs)
+			default:
+				break fill
+			}
+		}
+		a.write(batch)
+		a.obs.QueueDepth(len(a.queue))
+	}
+}
+
+// write commits one batch to every sink concurrently and answers its
+// durable callers.
+func (a *Auditor) write(batch []pending) {
+	var recs []Record
+	for _, p := range batch {
+		recs = append(recs, p.recs...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errs := make([]error, len(a.sinks))
+	var wg sync.WaitGroup
+	for i, s := range a.sinks {
+		wg.Go(func() {
+			start := time.Now()
+			errs[i] = s.Write(ctx, recs)
+			a.obs.SinkWrite(s.Name(), len(recs), time.Since(start), errs[i])
+		})
+	}
+	wg.Wait()
+	ok := false
+	for i, err := range errs {
+		if err == nil {
+			ok = true
+			continue
+		}
+		a.log.Error("audit sink write failed", "sink", a.sinks[i].Name(), "events", len(recs), "err", err)
+	}
+	var verdict error
+	if ok {
+		for _, f := range a.followers {
+			f.Enqueue(recs)
+		}
+	} else {
+		verdict = ErrUnavailable
+		a.obs.Dropped(len(recs))
+	}
+	if a.healthy.Swap(ok) != ok {
+		a.obs.Healthy(ok)
+		if ok {
+			a.log.Info("audit sinks writable again")
+		} else {
+			a.log.Error("no audit sink can write: mutating calls fail closed")
+		}
+	}
+	for _, p := range batch {
+		if p.done != nil {
+			p.done <- verdict
+		}
+	}
+}
+
+func (a *Auditor) recheck() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range a.sinks {
+		if s.Check(ctx) == nil {
+			a.healthy.Store(true)
+			a.obs.Healthy(true)
+			a.log.Info("audit sink writable again", "sink", s.Name())
+			return
+		}
+	}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) QueueDepth(int)                              {}
+func (nopObserver) SinkWrite(string, int, time.Duration, error) {}
+func (nopObserver) Dropped(int)                                 {}
+func (nopObserver) Healthy(bool)                                {}

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/castellan-sts/castellan/internal/awserr"
+	"github.com/castellan-sts/castellan/internal/identity"
+	"github.com/castellan-sts/castellan/internal/protocol"
+)
+
+// This file serves the AWS JSON 1.1 protocol: POST / with X-Amz-Target
+// "<prefix>.<Operation>" and a JSON body, answered in
+// application/x-amz-json-1.1. Errors go through fail, which renders the
+// JSON forms (__type, x-amzn-ErrorType) of reference §3.2.
+
+// jsonService is a JSON-protocol service: its target prefix, SigV4 signing
+// name and operations.
+type jsonService struct {
+	*service
+	prefix string // e.g. com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101
+	ops    map[string]jsonOp
+	// rootOnly: until the policy engine is wired (Authorizer nil), only the
+	// account's root may call the service, as for IAM.
+	rootOnly bool
+}
+
+// jsonOp runs one JSON operation on its raw body and returns the result
+// to marshal and the rendered request parameters for the audit event.
+type jsonOp func(x *exchange, call *identity.Call, body []byte) (result any, params map[string]any, err error)
+
+// serveJSON dispatches a JSON-protocol request by X-Amz-Target.
+func (s *Server) serveJSON(x *exchange) {
+	r := x.r
+	x.kind = protocol.JSON
+	target := r.Header.Get("X-Amz-Target")
+	prefix, op, _ := strings.Cut(target, ".")
+	if i := strings.LastIndexByte(target, '.'); i >= 0 {
+		prefix, op = target[:i], target[i+1:]
+	}
+	var js *jsonService
+	for _, cand := range s.jsonServices {
+		if cand.prefix == prefix {
+			js = cand
+		}
+	}
+	if js == nil {
+		s.fail(x, awserr.Errorf(awserr.UnsupportedProtocol, "No JSON-protocol service is served for target %s", truncate(target, 128)))
+		return
+	}
+	x.svc = js.service
+	x.action = op
+	if r.Method != http.MethodPost {
+		s.fail(x, awserr.Errorf(awserr.InvalidAction, "The HTTP method %s is not supported; use POST.", truncate(r.Method, 16)))
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.fail(x, err)
+		return
+	}
+	call := &identity.Call{
+		RequestID:       x.requestID,
+		SourceIP:        sourceIP(r),
+		UserAgent:       r.UserAgent(),
+		Time:            x.start,
+		SecureTransport: r.TLS != nil,
+	}
+	s.auditCall(x, call, nil)
+	res, err := s.verifier.Verify(r.Context(), r, js.name, body)
+	if err != nil {
+		s.metrics.AuthFailure(protocol.AsAWS(err).AWSCode())
+		s.fail(x, err)
+		return
+	}
+	call.Caller = res.Principal.(*identity.Principal)
+	call.Region = res.Region
+	if s.usage != nil && call.Caller.Session == nil {
+		s.usage.Record(res.AccessKeyID, js.name, res.Region, x.start)
+	}
+	run, ok := js.ops[op]
+	if !ok {
+		s.fail(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for service %s", truncate(op, 64), js.name))
+		return
+	}
+	if err := s.authorize(r.Context(), call, js.name, op, protocol.NewParams(nil)); err != nil {
+		s.fail(x, err)
+		return
+	}
+	if js.rootOnly && s.authz == nil && !call.Caller.IsRoot() {
+		s.fail(x, awserr.Errorf(awserr.AccessDenied, "User: %s is not authorized to perform: %s:%s", call.Caller.ARN, js.name, op))
+		return
+	}
+	if err := s.auditGate(x); err != nil {
+		s.fail(x, err)
+		return
+	}
+	result, params, err := run(x, call, body)
+	if x.au != nil {
+		x.au.reqParams = params
+	}
+	if err != nil {
+		s.fail(x, err)
+		return
+	}
+	if err := s.auditSuccess(x, nil); err != nil {
+		s.fail(x, err)
+		return
+	}
+	b, err := json.Marshal(result)
+	if err != nil {
+		s.fail(x, awserr.Internal(err))
+		return
+	}
+	h := x.w.Header()
+	h.Set("Content-Type", "application/x-amz-json-1.1")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	if _, err := x.w.Write(b); err != nil {
+		s.log.Warn("writing response", "request_id", x.requestID, "action", op, "err", err)
+	}
+	s.metrics.ObserveRequest(js.name, op, "", s.now().Sub(x.start))
+}
+
+// decodeJSON decodes a JSON-protocol body into in (an empty body is {}).
+func decodeJSON(body []byte, in any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, in); err != nil {
+		return awserr.Errorf(awserr.ValidationError, "The request body is not valid JSON for this operation.").WithCause(err)
+	}
+	return nil
+}
