@@ -55,6 +55,12 @@ func Main(ctx context.Context, args []string, streams IO) int {
 	root.SetOut(streams.Stdout)
 	root.SetErr(streams.Stderr)
 	root.AddCommand(newServeCmd(streams), newVersionCmd(streams))
+	root.AddCommand(newConfigureCmd(streams))
+	root.AddCommand(newDoctorCmd(streams))
+	root.AddCommand(newExecCmd(streams))
+	root.AddCommand(newCredentialProcessCmd(streams))
+	root.AddCommand(newCredentialsCmd(streams))
+	root.AddCommand(newRotateKeysCmd(streams))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0

@@ -228,3 +228,10 @@ func Listen(addr string) (net.Listener, string, error) {
 	}
 	return l, "http://" + l.Addr().String() + CredentialsPath, nil
 }
+
+// Prime fetches the first credentials (so a broken profile fails before
+// the endpoint is announced).
+func (s *CredentialServer) Prime(ctx context.Context) error {
+	_, err := s.current(ctx)
+	return err
+}

@@ -639,7 +639,9 @@ func (d *doctor) live(ctx context.Context, reachable bool) {
 
 type staticProvider aws.Credentials
 
-func (p staticProvider) Retrieve(context.Context) (aws.Credentials, error) { return aws.Credentials(p), nil }
+func (p staticProvider) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials(p), nil
+}
 
 // DetectTools finds the aws CLI and the python3 boto3/botocore on PATH.
 func DetectTools(ctx context.Context) []Tool {

@@ -84,6 +84,14 @@ func (s *Sessions) Get(ctx context.Context) (aws.Credentials, error) {
 	return c, nil
 }
 
+// Store caches c as the profile's session, issued now.
+func (s *Sessions) Store(c aws.Credentials) error {
+	if s.Cache == nil || !c.CanExpire {
+		return nil
+	}
+	return s.Cache.Store(s.cacheKey(), newEntry(s.EffectiveProfile(), c, s.now()))
+}
+
 func (s *Sessions) notice(msg string) {
 	if s.Notice != nil {
 		s.Notice(msg)
