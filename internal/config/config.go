@@ -37,6 +37,8 @@ type Config struct {
 	// LogLevel is debug, info, warn or error; LogFormat text or json.
 	LogLevel  string
 	LogFormat string
+	// Audit configures the audit trail and the credential watch (audit.go).
+	Audit Audit
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
@@ -54,6 +56,7 @@ func Default() Config {
 		MinSessionDuration: 15 * time.Minute,
 		LogLevel:           "info",
 		LogFormat:          "text",
+		Audit:              DefaultAudit(),
 	}
 }
 
@@ -105,6 +108,7 @@ func (c *Config) Validate() error {
 	default:
 		add("--log-format %q: want text or json", c.LogFormat)
 	}
+	c.Audit.validate(add)
 	return errors.Join(errs...)
 }
 
