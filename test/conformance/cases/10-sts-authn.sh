@@ -2,10 +2,6 @@
 # Issue 2: STS GetCallerIdentity and the authentication failures, through every client.
 # Messages are AWS's, byte for byte (../shared/reference/aws-reference.md §3.1).
 
-MSG_SIGNATURE='The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.'
-MSG_INVALID_TOKEN='The security token included in the request is invalid.'
-MSG_MISSING_AUTH='Request is missing Authentication Token'
-TS='[0-9]{8}T[0-9]{6}Z'
 RE_EXPIRED="^Signature expired: $TS is now earlier than $TS \\($TS - 15 min\\.\\)\$"
 
 conf_case GetCallerIdentity sts GetCallerIdentity \
