@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/awserr"
@@ -227,6 +228,22 @@ func (s *Service) attachedDetails(ctx context.Context, entityID string) ([]Attac
 	return out, err
 }
 
+// detailKey orders GetAccountAuthorizationDetails' items: users, groups,
+// roles, policies, each by name.
+func detailKey(it any) string {
+	switch v := it.(type) {
+	case store.User:
+		return "1:" + strings.ToLower(v.Name)
+	case store.Group:
+		return "2:" + strings.ToLower(v.Name)
+	case store.Role:
+		return "3:" + strings.ToLower(v.Name)
+	case store.ManagedPolicy:
+		return "4:" + strings.ToLower(v.Name)
+	}
+	return ""
+}
+
 // GetAccountAuthorizationDetails reports every user, group, role and
 // managed policy with their policies, paged across the four lists in that
 // order. It reads the whole account per page: meant for audits, not for hot
@@ -276,10 +293,8 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, _ *identit
 			items = append(items, p)
 		}
 	}
-	page, pg, err := pageSlice(items, in.Marker, in.MaxItems)
-	if err != nil {
-		return nil, err
-	}
+	page, pg := pageByKey(items, detailKey, in.Marker, in.MaxItems)
+	var err error
 	out := &GetAccountAuthorizationDetailsOutput{Paging: pg,
 		UserDetailList: []UserDetail{}, GroupDetailList: []GroupDetail{}, RoleDetailList: []RoleDetail{}, Policies: []ManagedPolicyDetail{}}
 	for _, it := range page {

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,6 +78,29 @@ func pageSlice[T any](items []T, marker string, maxItems *int32) ([]T, Paging, e
 		p = Paging{IsTruncated: true, Marker: indexMarker(end)}
 	}
 	return items[start:end], p, nil
+}
+
+// pageByKey pages an in-memory list by the key of its last item, so paging
+// stays stable under concurrent writes: an item that exists for the whole
+// paging is returned exactly once. items are sorted by key first.
+func pageByKey[T any](items []T, key func(T) string, marker string, maxItems *int32) ([]T, Paging) {
+	opt := listOptions(marker, maxItems, "")
+	slices.SortStableFunc(items, func(a, b T) int { return strings.Compare(key(a), key(b)) })
+	start := 0
+	if marker != "" {
+		start, _ = slices.BinarySearchFunc(items, marker, func(it T, m string) int {
+			if key(it) <= m {
+				return -1
+			}
+			return 1
+		})
+	}
+	end := min(start+opt.Limit, len(items))
+	page := items[start:end]
+	if end < len(items) {
+		return page, Paging{IsTruncated: true, Marker: key(page[len(page)-1])}
+	}
+	return page, Paging{}
 }
 
 func indexMarker(n int) string {

@@ -1,10 +1,8 @@
 package iam
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -552,10 +550,7 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, _ *identity.Call, i
 			kept = append(kept, e)
 		}
 	}
-	page, p, err := pageSlice(kept, in.Marker, in.MaxItems)
-	if err != nil {
-		return nil, err
-	}
+	page, p := pageByKey(kept, entityKey, in.Marker, in.MaxItems)
 	out := &ListEntitiesForPolicyOutput{PolicyGroups: []PolicyGroup{}, PolicyUsers: []PolicyUser{}, PolicyRoles: []PolicyRole{}, Paging: p}
 	for _, e := range page {
 		switch e.Kind {
@@ -624,10 +619,15 @@ func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, _ *identity
 	return nil, err
 }
 
-// mergeEntities merges two entity lists ordered by kind (users, groups,
-// roles) and name, dropping duplicates.
+// entityKey orders entities as listings return them: users, groups, roles,
+// each by name (case-insensitively).
+func entityKey(e store.EntityRef) string {
+	rank := map[store.EntityKind]string{store.EntityUser: "1", store.EntityGroup: "2", store.EntityRole: "3"}[e.Kind]
+	return rank + ":" + strings.ToLower(e.Name)
+}
+
+// mergeEntities concatenates two entity lists, dropping duplicates.
 func mergeEntities(a, b []store.EntityRef) []store.EntityRef {
-	rank := map[store.EntityKind]int{store.EntityUser: 0, store.EntityGroup: 1, store.EntityRole: 2}
 	seen := make(map[string]bool, len(a)+len(b))
 	out := make([]store.EntityRef, 0, len(a)+len(b))
 	for _, e := range append(append([]store.EntityRef(nil), a...), b...) {
@@ -636,11 +636,5 @@ func mergeEntities(a, b []store.EntityRef) []store.EntityRef {
 			out = append(out, e)
 		}
 	}
-	slices.SortStableFunc(out, func(x, y store.EntityRef) int {
-		if c := cmp.Compare(rank[x.Kind], rank[y.Kind]); c != 0 {
-			return c
-		}
-		return cmp.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
-	})
 	return out
 }
