@@ -38,6 +38,7 @@ const (
 	msgVersion       = "Policy document must be version 2012-10-17 or greater."
 	msgLegacy        = "The policy failed legacy parsing"
 	msgSidUnique     = "Statement IDs (SID) in a single policy must be unique."
+	msgSidAlnum      = "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*"
 	msgNoActions     = "Policy statement must contain actions."
 	msgNoResources   = "Policy statement must contain resources."
 	msgVendor        = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."

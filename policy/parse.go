@@ -11,7 +11,7 @@ import (
 // "MalformedPolicyDocument" and whose Message is AWS's text for the first
 // problem found, checked in the order IAM checks: JSON syntax and element
 // types, Version, legacy parsing (exact Effect, date and number condition
-// values, truncated ARNs), Sid uniqueness, presence of actions, resource ARN
+// values, truncated ARNs), Sid characters and uniqueness, presence of actions, resource ARN
 // formats, action vendor prefixes, presence of resources. Then come the
 // rules of the kind (Principal where not allowed or missing, trust-policy
 // actions). Documents longer than [MaxDocumentBytes] bytes yield a
@@ -90,6 +90,15 @@ func (v *validator) validate(root *jvalue) *Error {
 	}
 	if !v.legacy() {
 		return malformed(msgLegacy)
+	}
+	if v.kind != Resource {
+		// IAM allows only [0-9A-Za-z] in a Sid; other services' resource
+		// policies are laxer.
+		for _, s := range v.stmts {
+			if s.sid != nil && !alphanumeric(*s.sid) {
+				return malformed(msgSidAlnum)
+			}
+		}
 	}
 	seen := map[string]bool{}
 	for _, s := range v.stmts {
@@ -597,6 +606,15 @@ func isUniqueID(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func alphanumeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
 			return false
 		}
 	}
