@@ -612,9 +612,12 @@ func isUniqueID(s string) bool {
 	return true
 }
 
+// alphanumeric checks a Sid. AWS documents [0-9A-Za-z]; '_' is accepted
+// too, because the shared validation vectors (valid-040, valid-041) accept
+// it.
 func alphanumeric(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
 			return false
 		}
 	}
