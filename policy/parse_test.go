@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -189,5 +190,19 @@ func TestStatementPosition(t *testing.T) {
 	one := MustParse(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, Identity)
 	if s, e := one.StatementPosition(0); s != (Position{1, 37}) || e != (Position{1, 82}) {
 		t.Errorf("StatementPosition(object) = %v, %v", s, e)
+	}
+}
+
+func TestPrincipalARNs(t *testing.T) {
+	p := MustParse(`{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:user/alice","111122223333","arn:aws:iam::111122223333:root"]},"Action":"sts:AssumeRole"},
+		{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/Dev","Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},
+		{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"sts:AssumeRole"}]}`, Trust)
+	want := []string{"arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:role/Dev"}
+	if got := p.PrincipalARNs(); !slices.Equal(got, want) {
+		t.Errorf("PrincipalARNs = %q, want %q", got, want)
+	}
+	if e := InvalidPrincipalError(want[0]); e.AWSMessage() != `Invalid principal in policy: "AWS":"arn:aws:iam::111122223333:user/alice"` {
+		t.Errorf("InvalidPrincipalError = %q", e.AWSMessage())
 	}
 }

@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Principal describes the caller of a request, for matching the Principal
 // and NotPrincipal elements of resource-based and trust policies.
@@ -168,4 +171,31 @@ func (ps *principalSet) match(p *Principal) principalMatch {
 		}
 	}
 	return pmNone
+}
+
+// PrincipalARNs returns the user and role ARNs named in the policy's
+// Principal and NotPrincipal "AWS" entries, in document order, without
+// duplicates. IAM checks at write time that they exist (see
+// [InvalidPrincipalError]).
+func (p *Policy) PrincipalARNs() []string {
+	var out []string
+	for i := range p.stmts {
+		ps := p.stmts[i].principal
+		if ps == nil {
+			continue
+		}
+		for _, a := range ps.arns {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// InvalidPrincipalError returns AWS's MalformedPolicyDocument error for a
+// principal that does not exist, for example
+// `Invalid principal in policy: "AWS":"arn:aws:iam::111122223333:user/nobody"`.
+func InvalidPrincipalError(principal string) *Error {
+	return malformed(`Invalid principal in policy: "AWS":"` + principal + `"`)
 }
