@@ -29,6 +29,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/store/sqlite"
 	"github.com/castellan-sts/castellan/internal/sts"
 	"github.com/castellan-sts/castellan/internal/token"
+	"github.com/castellan-sts/castellan/internal/webidentity"
 	"github.com/castellan-sts/castellan/sigv4"
 )
 
@@ -56,6 +57,9 @@ type App struct {
 type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
+	// OIDCClient fetches OIDC discovery documents and keys; nil uses a
+	// default client (tests pass one that trusts their issuer).
+	OIDCClient *http.Client
 }
 
 // New builds the application: it opens the store, bootstraps the account
@@ -126,6 +130,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		STS: sts.New(sts.Config{
 			Logger: a.log, Now: a.now, Keyring: keyring, Messages: keyring, MFA: iamSvc,
 			Roles: stsRoles{iamSvc}, Trust: authorizer, Policies: iamSvc,
+			WebIdentity: webidentity.New(webidentity.Config{Providers: iamSvc, Client: opt.OIDCClient, Now: a.now, Logger: a.log}),
 		}),
 		IAM:                iamSvc,
 		Authorizer:         authorizer,

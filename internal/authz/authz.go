@@ -102,6 +102,10 @@ func PolicyPrincipal(p *identity.Principal) policy.Principal {
 	if p.Session != nil && p.Session.RoleARN != "" {
 		pp.RoleARN = p.Session.RoleARN
 	}
+	if p.Type == identity.WebIdentityUser && p.Session != nil {
+		pp.Federated = p.Session.WebIdentityProvider
+		pp.ARN = ""
+	}
 	return pp
 }
 

@@ -14,14 +14,15 @@ import (
 
 // Service implements STS.
 type Service struct {
-	log      *slog.Logger
-	now      func() time.Time
-	keyring  Sealer
-	mfa      MFAVerifier
-	messages MessageOpener
-	roles    RoleFinder
-	trust    TrustEvaluator
-	policies SessionPolicies
+	log         *slog.Logger
+	now         func() time.Time
+	keyring     Sealer
+	mfa         MFAVerifier
+	messages    MessageOpener
+	roles       RoleFinder
+	trust       TrustEvaluator
+	policies    SessionPolicies
+	webIdentity TokenVerifier
 }
 
 // Config configures a Service.
@@ -39,12 +40,14 @@ type Config struct {
 	Roles    RoleFinder
 	Trust    TrustEvaluator
 	Policies SessionPolicies
+	// WebIdentity verifies OIDC tokens; nil disables AssumeRoleWithWebIdentity.
+	WebIdentity TokenVerifier
 }
 
 // New returns an STS service.
 func New(cfg Config) *Service {
 	s := &Service{log: cfg.Logger, now: cfg.Now, keyring: cfg.Keyring, mfa: cfg.MFA, messages: cfg.Messages,
-		roles: cfg.Roles, trust: cfg.Trust, policies: cfg.Policies}
+		roles: cfg.Roles, trust: cfg.Trust, policies: cfg.Policies, webIdentity: cfg.WebIdentity}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

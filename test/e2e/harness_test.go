@@ -57,6 +57,11 @@ type env struct {
 
 // newEnv starts a server on a fresh data dir; mutate adjusts the config.
 func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
+	return newEnvWith(t, app.Options{}, mutate...)
+}
+
+// newEnvWith is newEnv with extra app options (an OIDC client …).
+func newEnvWith(t *testing.T, opts app.Options, mutate ...func(*config.Config)) *env {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -71,7 +76,8 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	} else {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	a, err := app.New(context.Background(), cfg, app.Options{Logger: log, Now: clk.Now})
+	opts.Logger, opts.Now = log, clk.Now
+	a, err := app.New(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
@@ -121,4 +127,3 @@ func (e *env) sts(creds aws.Credentials) *sts.Client {
 func (e *env) iam(creds aws.Credentials) *iam.Client {
 	return iam.NewFromConfig(e.awsConfig(creds, "us-east-1"))
 }
-
