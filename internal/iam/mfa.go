@@ -479,3 +479,39 @@ func (s *Service) EnabledMFADevices(ctx context.Context, principalID string) ([]
 		opt.Marker = page.Next
 	}
 }
+
+// GetMFADeviceInput is GetMFADevice's request.
+type GetMFADeviceInput struct {
+	SerialNumber string
+	UserName     string
+}
+
+// GetMFADeviceOutput is GetMFADevice's result (Certifications are for FIDO
+// keys only, which Castellan does not have).
+type GetMFADeviceOutput struct {
+	UserName     string `xml:",omitempty"`
+	SerialNumber string
+	EnableDate   *time.Time `xml:",omitempty"`
+}
+
+// GetMFADevice describes an enabled MFA device (of UserName, when given).
+func (s *Service) GetMFADevice(ctx context.Context, _ *identity.Call, in *GetMFADeviceInput) (*GetMFADeviceOutput, error) {
+	d, err := s.getMFADevice(ctx, in.SerialNumber)
+	if err != nil {
+		return nil, err
+	}
+	if in.UserName != "" {
+		u, err := s.getUser(ctx, in.UserName)
+		if err != nil {
+			return nil, err
+		}
+		if d.UserID != u.ID {
+			return nil, awserr.Errorf(awserr.NoSuchEntity, msgMFAInvalidForUse)
+		}
+	}
+	if !d.Assigned() {
+		return nil, noSuchMFADevice(in.SerialNumber)
+	}
+	m := s.mfaDeviceOut(d, "")
+	return &GetMFADeviceOutput{UserName: m.UserName, SerialNumber: m.SerialNumber, EnableDate: timePtr(m.EnableDate)}, nil
+}

@@ -13,6 +13,7 @@ func registerIAMCredentials(svc *service, s *iam.Service) {
 	svc.add("DeactivateMFADevice", op(s.DeactivateMFADevice))
 	svc.add("DeleteVirtualMFADevice", op(s.DeleteVirtualMFADevice))
 	svc.add("ListMFADevices", op(s.ListMFADevices))
+	svc.add("GetMFADevice", op(s.GetMFADevice))
 	svc.add("ListVirtualMFADevices", op(s.ListVirtualMFADevices))
 	svc.add("TagMFADevice", op(s.TagMFADevice))
 	svc.add("UntagMFADevice", op(s.UntagMFADevice))

@@ -130,6 +130,10 @@ func TestIAMVirtualMFADevice(t *testing.T) {
 		aws.ToString(list.MFADevices[0].UserName) != "alice" || !list.MFADevices[0].EnableDate.Equal(mfaT0.Truncate(time.Second)) {
 		t.Errorf("ListMFADevices(alice) = %+v", list.MFADevices)
 	}
+	if got, err := c.GetMFADevice(ctx, &iam.GetMFADeviceInput{SerialNumber: aws.String(serial)}); err != nil ||
+		aws.ToString(got.UserName) != "alice" || aws.ToString(got.SerialNumber) != serial || got.EnableDate == nil {
+		t.Errorf("GetMFADevice = %+v, %v", got, err)
+	}
 	if root, err := c.ListMFADevices(ctx, &iam.ListMFADevicesInput{}); err != nil || len(root.MFADevices) != 0 || root.IsTruncated {
 		t.Errorf("ListMFADevices(root) = %+v, %v; want none", root, err)
 	}
@@ -208,6 +212,8 @@ func TestIAMVirtualMFADevice(t *testing.T) {
 		return err
 	}
 	apiError(t, deactivate("alice", spare), "NoSuchEntity", "MFA Device invalid for user.")
+	_, err = c.GetMFADevice(ctx, &iam.GetMFADeviceInput{SerialNumber: aws.String(spare)})
+	apiError(t, err, "NoSuchEntity", "VirtualMFADevice with serial number "+spare+" does not exist.")
 	if err := deactivate("alice", serial); err != nil {
 		t.Fatalf("DeactivateMFADevice: %v", err)
 	}
