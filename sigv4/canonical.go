@@ -37,10 +37,11 @@ type scratch struct {
 	key    []byte // header-name scratch
 	sum    [sha256.Size]byte
 	inner  [sha256.Size]byte
-	sigRaw [sha256.Size]byte
-	skey   [sha256.Size]byte // signing key of the current computation
-	kin    []byte            // cached SHA-256 state after key^ipad, or nil
-	kout   []byte            // cached SHA-256 state after key^opad
+	hexd   [2 * sha256.Size]byte // computed signature, hex
+	sigHex [2 * sha256.Size]byte // presented signature
+	skey   [sha256.Size]byte     // signing key of the current computation
+	kin    []byte                // cached SHA-256 state after key^ipad, or nil
+	kout   []byte                // cached SHA-256 state after key^opad
 	pad    [sha256.BlockSize]byte
 }
 

@@ -260,28 +260,18 @@ func (s *scratch) check(in *canonicalInput, q *request, sc *scope) bool {
 	s.appendCanonicalRequest(in)
 	s.appendStringToSign(q.amzDate, sc.date, sc.region, sc.service)
 	s.hmacSigningKey(&s.sum, s.sts)
-	if len(q.signature) != hex.EncodedLen(sha256.Size) {
-		return false
-	}
-	for i := 0; i < sha256.Size; i++ {
-		hi, ok1 := lowerUnhex(q.signature[2*i])
-		lo, ok2 := lowerUnhex(q.signature[2*i+1])
-		if !ok1 || !ok2 {
-			return false
-		}
-		s.sigRaw[i] = hi<<4 | lo
-	}
-	return hmac.Equal(s.sum[:], s.sigRaw[:])
+	return s.signatureEqual(q.signature)
 }
 
-func lowerUnhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
+// signatureEqual compares the lower-case hex of s.sum with sig in constant
+// time (hmac.Equal; the length is not secret).
+func (s *scratch) signatureEqual(sig string) bool {
+	if len(sig) != 2*sha256.Size {
+		return false
 	}
-	return 0, false
+	hex.Encode(s.hexd[:], s.sum[:])
+	copy(s.sigHex[:], sig)
+	return hmac.Equal(s.hexd[:], s.sigHex[:])
 }
 
 // parseHeader fills q from the Authorization header and date headers and
