@@ -173,7 +173,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 		return nil, newError(CodeSignatureDoesNotMatch, msg, akid)
 	}
 	if !validAccessKeyID(sc.accessKeyID) {
-		return nil, newError(CodeInvalidClientTokenID, msgInvalidClientToken, "")
+		return nil, newError(CodeInvalidClientTokenID, msgInvalidClientToken, akid)
 	}
 
 	if v.Credentials == nil {
