@@ -407,3 +407,25 @@ func TestCreateVirtualMFADeviceQRCode(t *testing.T) {
 }
 
 func credPtr[T any](v T) *T { return &v }
+
+// TestReenableKeepsCodesSpent: deactivating and re-enabling a device does
+// not make the codes it accepted usable again.
+func TestReenableKeepsCodesSpent(t *testing.T) {
+	e := newCredEnv(t)
+	ctx := t.Context()
+	u, _ := e.user(t, "alice")
+	serial, seed := e.enabledDevice(t, u, "alice")
+	if _, err := e.s.DeactivateMFADevice(ctx, e.root, &DeactivateMFADeviceInput{UserName: "alice", SerialNumber: serial}); err != nil {
+		t.Fatal(err)
+	}
+	enable := func(at time.Time) error {
+		_, err := e.s.EnableMFADevice(ctx, e.root, &EnableMFADeviceInput{UserName: "alice", SerialNumber: serial,
+			AuthenticationCode1: code(t, seed, at.Add(-30*time.Second)), AuthenticationCode2: code(t, seed, at)})
+		return err
+	}
+	wantAWS(t, "EnableMFADevice(spent codes)", enable(e.now), awserr.InvalidAuthenticationCode, "Authentication code for device is not valid.")
+	e.now = e.now.Add(time.Minute)
+	if err := enable(e.now); err != nil {
+		t.Errorf("EnableMFADevice(fresh codes): %v", err)
+	}
+}

@@ -182,7 +182,8 @@ func (s *Service) EnableMFADevice(ctx context.Context, _ *identity.Call, in *Ena
 		e := timeStep(now)
 		step, ok := findConsecutive(d.Seed.Reveal(), in.AuthenticationCode1, in.AuthenticationCode2,
 			e-1, e-MFAEnableWindow, e+MFAVerifyWindow-1)
-		if !ok {
+		// A re-enabled device keeps LastStep: codes it accepted stay spent.
+		if !ok || step+1 <= d.LastStep {
 			return awserr.Errorf(awserr.InvalidAuthenticationCode, msgInvalidAuthCode)
 		}
 		d.UserID = u.ID
