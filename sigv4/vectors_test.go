@@ -281,6 +281,7 @@ func tamperings(t testing.TB, c suiteCase) []tampering {
 	// A signed header other than host and the date: change it, then drop it.
 	lines := strings.Split(text, "\n")
 	signed := signedHeaderNames(t, c, text)
+	dropped := false
 	for i, l := range lines[1:] {
 		k, _, ok := strings.Cut(l, ":")
 		lk := strings.ToLower(k)
@@ -289,11 +290,22 @@ func tamperings(t testing.TB, c suiteCase) []tampering {
 		}
 		changed := append([]string(nil), lines...)
 		changed[i+1] = l + "x"
-		dropped := append(append([]string(nil), lines[:i+1]...), lines[i+2:]...)
+		without := append(append([]string(nil), lines[:i+1]...), lines[i+2:]...)
 		out = append(out,
 			mismatch("change-"+lk, strings.Join(changed, "\n")),
-			mismatch("drop-"+lk, strings.Join(dropped, "\n")))
+			mismatch("drop-"+lk, strings.Join(without, "\n")))
+		dropped = true
 		break
+	}
+	if !dropped && c.presigned {
+		// Only host is signed: drop the Host header.
+		var kept []string
+		for _, l := range lines {
+			if !strings.HasPrefix(strings.ToLower(l), "host:") {
+				kept = append(kept, l)
+			}
+		}
+		out = append(out, mismatch("drop-host", strings.Join(kept, "\n")))
 	}
 	if !c.presigned {
 		// Dropping the date header: AWS names it in IncompleteSignature.
