@@ -48,6 +48,8 @@ type App struct {
 	registry *prometheus.Registry
 	usage    *authn.Usage
 	keyring  *token.Keyring
+	deny     *token.DenySet
+	audit    *auditParts // audit.go
 	// stop ends the background loops; done is closed when they have.
 	stop context.CancelFunc
 	done chan struct{}
@@ -110,6 +112,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		return nil, err
 	}
 	a.keyring = keyring
+	a.deny = token.NewDenySet(a.store, a.now, a.log)
+	if err := a.deny.Refresh(ctx); err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("loading revocations: %w", err)
+	}
+	keyring.SetRevoker(a.deny)
 	source := authn.NewSource(authn.Config{Keys: a.store, Sessions: keyring, Now: a.now, Logger: a.log})
 	a.usage = authn.NewUsage(a.store, a.log)
 	verifier := &sigv4.Verifier{
@@ -123,6 +131,11 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		Account: a.account, Region: cfg.Region,
 	})
 	authorizer := authz.New(iamSvc, keyring, a.log)
+	auditCfg, err := a.openAudit(ctx, source)
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	srv, err := server.New(server.Config{
 		Logger:   a.log,
 		Now:      a.now,
@@ -137,7 +150,8 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		Usage:              a.usage,
 		Registry:           a.registry,
 		Metrics:            m,
-		Ready:              a.store.Ping,
+		Ready:              a.ready,
+		Audit:              auditCfg,
 		MinSessionDuration: cfg.MinSessionDuration,
 	})
 	if err != nil {
@@ -149,7 +163,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	a.stop, a.done = stop, make(chan struct{})
 	go func() {
 		defer close(a.done)
+		wait := a.runAudit(bg)
+		denyDone := make(chan struct{})
+		go func() { defer close(denyDone); a.deny.Run(bg) }()
 		a.usage.Run(bg)
+		<-denyDone
+		wait()
 	}()
 	return a, nil
 }
@@ -180,6 +199,9 @@ func (a *App) Store() store.Store { return a.store }
 func (a *App) Close() error {
 	a.stop()
 	<-a.done
+	if err := a.closeAudit(); err != nil {
+		a.log.Error("closing the audit trail", "err", err)
+	}
 	return a.store.Close()
 }
 

@@ -56,6 +56,8 @@ type AuditConfig struct {
 	// FailClosed refuses mutating calls with a 503 while no audit sink can
 	// write (default on in config).
 	FailClosed bool
+	// Reports serves the IAM credential report; may be nil.
+	Reports CredentialReports
 	// Account is recipientAccountId; Region is awsRegion when the request
 	// did not name one (and always for IAM, a global service).
 	Account string

@@ -9,9 +9,15 @@ import (
 // cloudTrailPrefix is CloudTrail's X-Amz-Target prefix (the model's targetPrefix).
 const cloudTrailPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
 
-// initAudit wires auditing and, with a Lookup, the CloudTrail service.
+// initAudit wires auditing, the credential report (registered here, after
+// registerIAM, so iam.go stays untouched) and, with a Lookup, CloudTrail.
 func (s *Server) initAudit(cfg AuditConfig) error {
 	s.audit = cfg
+	if cfg.Reports != nil {
+		if iam := s.byVersion["2010-05-08"]; iam != nil {
+			registerIAMReport(iam, cfg.Reports) // iamreport.go
+		}
+	}
 	if cfg.Lookup == nil {
 		return nil
 	}
