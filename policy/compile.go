@@ -30,7 +30,11 @@ type patSeg struct {
 // vars, ${…} policy variables and the ${*} ${?} ${$} escapes are recognised.
 func compilePattern(s string, wild, vars bool) pattern {
 	p := pattern{raw: s, any: wild && s == "*"}
-	var b []byte
+	if !strings.ContainsAny(s, "*?$") {
+		p.text, p.prefix = s, s
+		return p
+	}
+	b := make([]byte, 0, len(s))
 	emit := func(c byte) {
 		if wild {
 			switch c {
