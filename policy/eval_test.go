@@ -83,6 +83,8 @@ func TestEvaluateRules(t *testing.T) {
 		{"bucket policy star for session with session policy", Principal{ARN: devSess, RoleARN: devRole}, "s3:GetObject", bucketK, policies{resource: bucketPolicy(`"*"`), session: []string{allowPut}}, false, false, ImplicitDeny, SessionPolicy},
 		{"bucket policy for anonymous", Principal{}, "s3:GetObject", bucketK, policies{resource: bucketPolicy(`"*"`)}, false, false, Allow, ResourceBased},
 		{"bucket policy other user", Principal{ARN: aliceA}, "s3:GetObject", bucketK, policies{resource: bucketPolicy(`{"AWS":"arn:aws:iam::111122223333:user/bob"}`)}, false, false, ImplicitDeny, IdentityBased},
+		{"bucket policy names federated user", Principal{ARN: fedUser, RoleARN: aliceA}, "s3:GetObject", bucketK, policies{resource: bucketPolicy(`{"AWS":"` + fedUser + `"}`), noPolicy: true}, false, false, Allow, ResourceBased},
+		{"bucket policy names the federating user", Principal{ARN: fedUser, RoleARN: aliceA}, "s3:GetObject", bucketK, policies{resource: bucketPolicy(`{"AWS":"` + aliceA + `"}`), noPolicy: true}, false, false, ImplicitDeny, SessionPolicy},
 		// Cross-account: both sides.
 		{"cross-account resource only", Principal{ARN: bobB}, "s3:GetObject", bucketK, policies{resource: bucketPolicy(`{"AWS":"` + acctB + `"}`)}, false, true, ImplicitDeny, IdentityBased},
 		{"cross-account identity only", Principal{ARN: bobB}, "s3:GetObject", bucketK, policies{identity: []string{allowGet}}, false, true, ImplicitDeny, ResourceBased},

@@ -15,8 +15,10 @@ type Principal struct {
 	// anonymous caller.
 	ARN string
 	// RoleARN is, for an assumed-role session, the ARN of the role with its
-	// path (the aws:PrincipalArn value). A trust or resource policy that
-	// names the role matches its sessions.
+	// path (the aws:PrincipalArn value); for a federated-user session
+	// (GetFederationToken), the ARN of the IAM user who federated. A trust
+	// or resource policy that names it matches the session, limited by the
+	// boundary and session policies as AWS documents.
 	RoleARN string
 	// Account is the caller's account id. When empty it is taken from ARN.
 	Account string
