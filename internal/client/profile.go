@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // DefaultRegion is the region used for Castellan's own calls when nothing
@@ -50,9 +51,23 @@ func (o Options) now() time.Time {
 // AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE.
 type Files struct{ Config, Credentials string }
 
-// SharedFiles returns the files the SDKs read.
+// SharedFiles returns the files the SDKs read: AWS_CONFIG_FILE and
+// AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/config and ~/.aws/credentials
+// (of the current HOME: the SDK's DefaultSharedConfigFiles are fixed when
+// the program starts).
 func SharedFiles() Files {
-	return Files{Config: config.DefaultSharedConfigFilename(), Credentials: config.DefaultSharedCredentialsFilename()}
+	f := Files{Config: os.Getenv("AWS_CONFIG_FILE"), Credentials: os.Getenv("AWS_SHARED_CREDENTIALS_FILE")}
+	if f.Config == "" {
+		f.Config = config.DefaultSharedConfigFilename()
+	}
+	if f.Credentials == "" {
+		f.Credentials = config.DefaultSharedCredentialsFilename()
+	}
+	return f
+}
+
+func (f Files) loadOptions(o *config.LoadSharedConfigOptions) {
+	o.ConfigFiles, o.CredentialsFiles = []string{f.Config}, []string{f.Credentials}
 }
 
 // EffectiveProfile is the profile the SDK chain reads: the explicit one,
@@ -85,8 +100,20 @@ var errNoMFA = errors.New("an MFA code is needed: run in a terminal, or pass --m
 // applies the explicit overrides. Role profiles that need MFA ask through
 // o.MFACode. extra options are applied last.
 func LoadConfig(ctx context.Context, o Options, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+	files := SharedFiles()
+	var roleClients []*endpointSTS
 	opts := []func(*config.LoadOptions) error{
+		config.WithSharedConfigFiles([]string{files.Config}),
+		config.WithSharedCredentialsFiles([]string{files.Credentials}),
 		config.WithAssumeRoleCredentialOptions(func(ao *stscreds.AssumeRoleOptions) {
+			// The SDK builds this STS client before it resolves endpoint_url
+			// and AWS_ENDPOINT_URL(_STS), so AssumeRole would go to real AWS;
+			// route it to the endpoint the config resolves (set below).
+			if c, ok := ao.Client.(*sts.Client); ok {
+				e := &endpointSTS{orig: c}
+				roleClients = append(roleClients, e)
+				ao.Client = e
+			}
 			serial := ""
 			if ao.SerialNumber != nil {
 				serial = *ao.SerialNumber
@@ -119,7 +146,35 @@ func LoadConfig(ctx context.Context, o Options, extra ...func(*config.LoadOption
 	if err != nil {
 		return aws.Config{}, explainLoadError(err, o)
 	}
+	if len(roleClients) > 0 {
+		probe := cfg.Copy()
+		if probe.Region == "" {
+			probe.Region = DefaultRegion
+		}
+		ep := sts.NewFromConfig(probe).Options().BaseEndpoint
+		for _, e := range roleClients {
+			e.endpoint = ep
+		}
+	}
 	return cfg, nil
+}
+
+// endpointSTS is the AssumeRole client of a role profile, sent to the
+// configured endpoint.
+type endpointSTS struct {
+	orig     *sts.Client
+	endpoint *string
+}
+
+func (e *endpointSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	if e.endpoint != nil {
+		optFns = append([]func(*sts.Options){func(o *sts.Options) {
+			if o.BaseEndpoint == nil {
+				o.BaseEndpoint = e.endpoint
+			}
+		}}, optFns...)
+	}
+	return e.orig.AssumeRole(ctx, in, optFns...)
 }
 
 // withDefaultRegion returns cfg with Castellan's default region when none
@@ -144,7 +199,7 @@ func explainLoadError(err error, o Options) error {
 // (role_arn, mfa_serial, source_profile, credential_process, …). A profile
 // that does not exist gives ok false.
 func LoadProfile(ctx context.Context, name string) (config.SharedConfig, bool, error) {
-	sc, err := config.LoadSharedConfigProfile(ctx, name)
+	sc, err := config.LoadSharedConfigProfile(ctx, name, SharedFiles().loadOptions)
 	var nf config.SharedConfigProfileNotExistError
 	if errors.As(err, &nf) {
 		return config.SharedConfig{}, false, nil
