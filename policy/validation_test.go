@@ -4,22 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 )
 
-// motoCases is the path of the shared IAM policy-validation vectors; the
-// test is skipped when the shared folder is not present.
-const motoCases = "../../shared/vectors/iam-policy-validation/moto/create-policy-validation.json"
+// motoCases are the IAM policy-validation vectors from getmoto/moto
+// (Apache-2.0; LICENSE and PROVENANCE.md alongside), copied from
+// /work/shared/vectors/iam-policy-validation/moto.
+const motoCases = "testdata/iam-policy-validation/moto/create-policy-validation.json"
 
 func TestMotoValidation(t *testing.T) {
-	path := motoCases
-	if p := os.Getenv("CASTELLAN_SHARED"); p != "" {
-		path = filepath.Join(p, "vectors/iam-policy-validation/moto/create-policy-validation.json")
-	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(motoCases)
 	if err != nil {
-		t.Skipf("shared vectors not available: %v", err)
+		t.Fatal(err)
 	}
 	var f struct {
 		Cases []struct {
