@@ -18,6 +18,7 @@ package main
 import (
 	"bufio"
 	"compress/gzip"
+	_ "embed"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -139,15 +140,14 @@ func main() {
 	}
 }
 
+// batchScript drives the oracle over JSON Lines; it is copied into the
+// oracle folder so that its node_modules resolve.
+//
+//go:embed batch.mjs
+var batchScript []byte
+
 func runOracle(dir string, ins []oracleIn) ([]oracleOut, error) {
-	script, err := os.ReadFile(filepath.Join(filepath.Dir(mustSelf()), "batch.mjs"))
-	if err != nil {
-		script, err = os.ReadFile("policy/internal/oraclegen/batch.mjs")
-		if err != nil {
-			return nil, err
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "castellan-batch.mjs"), script, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "castellan-batch.mjs"), batchScript, 0o644); err != nil {
 		return nil, err
 	}
 	cmd := exec.Command("node", "castellan-batch.mjs")
@@ -185,11 +185,4 @@ func runOracle(dir string, ins []oracleIn) ([]oracleOut, error) {
 		return nil, fmt.Errorf("oracle returned %d results for %d cases", len(outs), len(ins))
 	}
 	return outs, nil
-}
-
-func mustSelf() string {
-	// go run builds into a temporary directory; the caller's working
-	// directory is the repository root, handled by the fallback.
-	exe, _ := os.Executable()
-	return exe
 }
