@@ -71,4 +71,3 @@ func writeJSON(w io.Writer, v any) error {
 func notice(w io.Writer) func(string) {
 	return func(msg string) { fmt.Fprintln(w, "castellan:", msg) }
 }
-
