@@ -177,6 +177,8 @@ type Store interface {
 	Users
 	AccessKeys
 	KeyringKeys
+	Revocations
+	AccountSettingsStore
 	CredentialStore
 	IAMStore   // iamstore.go
 	AuditStore // auditstore.go

@@ -69,6 +69,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests = append(tests, credentialTests...) // credentials.go
 	tests = append(tests, auditTests...)      // audit.go
 	tests = append(tests, iamTests...)        // iam.go
+	tests = append(tests, revocationTests...) // revocation.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
