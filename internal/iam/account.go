@@ -127,7 +127,7 @@ type UserDetail struct {
 	GroupList               []string                     `xml:"GroupList>member"`
 	AttachedManagedPolicies []AttachedPolicy             `xml:"AttachedManagedPolicies>member"`
 	PermissionsBoundary     *AttachedPermissionsBoundary `xml:",omitempty"`
-	Tags                    []Tag                        `xml:"Tags>member,omitempty"`
+	Tags                    TagList                      `xml:",omitempty"`
 }
 
 // GroupDetail is the IAM model's GroupDetail shape.
@@ -153,7 +153,7 @@ type RoleDetail struct {
 	RolePolicyList           []PolicyDetail               `xml:"RolePolicyList>member"`
 	AttachedManagedPolicies  []AttachedPolicy             `xml:"AttachedManagedPolicies>member"`
 	PermissionsBoundary      *AttachedPermissionsBoundary `xml:",omitempty"`
-	Tags                     []Tag                        `xml:"Tags>member,omitempty"`
+	Tags                     TagList                      `xml:",omitempty"`
 	RoleLastUsed             *RoleLastUsed                `xml:",omitempty"`
 }
 

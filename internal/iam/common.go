@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"encoding/xml"
 	"errors"
 	"slices"
 	"strings"
@@ -14,6 +15,18 @@ import (
 type Tag struct {
 	Key   string
 	Value string
+}
+
+// TagList is an optional list of tags in a result: left out when empty, as
+// AWS does (a `xml:"Tags>member,omitempty"` tag would still write an empty
+// <Tags></Tags>, which clients show as "Tags": []).
+type TagList []Tag
+
+// MarshalXML writes the tags as <member> elements of start.
+func (l TagList) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return e.EncodeElement(struct {
+		Member []Tag `xml:"member"`
+	}{l}, start)
 }
 
 // AttachedPermissionsBoundary is a user's or role's boundary.
@@ -201,11 +214,11 @@ func tagsIn(tags []Tag) ([]store.Tag, error) {
 	return out, nil
 }
 
-func tagsOut(tags []store.Tag) []Tag {
+func tagsOut(tags []store.Tag) TagList {
 	if len(tags) == 0 {
 		return nil
 	}
-	out := make([]Tag, len(tags))
+	out := make(TagList, len(tags))
 	for i, t := range tags {
 		out[i] = Tag{Key: t.Key, Value: t.Value}
 	}

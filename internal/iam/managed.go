@@ -26,7 +26,7 @@ type Policy struct {
 	Description                   string `xml:",omitempty"`
 	CreateDate                    time.Time
 	UpdateDate                    time.Time
-	Tags                          []Tag `xml:"Tags>member,omitempty"`
+	Tags                          TagList `xml:",omitempty"`
 }
 
 func policyOut(p store.ManagedPolicy, withTags bool) Policy {

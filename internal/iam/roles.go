@@ -28,7 +28,7 @@ type Role struct {
 	Description              string                       `xml:",omitempty"`
 	MaxSessionDuration       *int32                       `xml:",omitempty"`
 	PermissionsBoundary      *AttachedPermissionsBoundary `xml:",omitempty"`
-	Tags                     []Tag                        `xml:"Tags>member,omitempty"`
+	Tags                     TagList                      `xml:",omitempty"`
 	RoleLastUsed             *RoleLastUsed                `xml:",omitempty"`
 }
 

@@ -22,7 +22,7 @@ type User struct {
 	CreateDate          time.Time
 	PasswordLastUsed    *time.Time                   `xml:",omitempty"`
 	PermissionsBoundary *AttachedPermissionsBoundary `xml:",omitempty"`
-	Tags                []Tag                        `xml:"Tags>member,omitempty"`
+	Tags                TagList                      `xml:",omitempty"`
 }
 
 // userOut shapes a user; full adds the members listings leave out

@@ -161,8 +161,6 @@ func TestIAMDeleteUserConflicts(t *testing.T) {
 	must(c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("carol")}))(t)
 }
 
-// TestIAMOnlyRoot: until the policy engine is wired, a user's key is
-// refused on IAM.
 func TestIAMAccessKeys(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
