@@ -27,7 +27,7 @@ func (s *Server) initAudit(cfg AuditConfig) error {
 	}
 	js := &jsonService{
 		service:  &service{name: "cloudtrail", model: m, ops: map[string]*operation{}},
-		prefix:   cloudTrailPrefix,
+		prefixes: []string{cloudTrailPrefix, "CloudTrail_20131101"},
 		ops:      map[string]jsonOp{},
 		rootOnly: true,
 	}

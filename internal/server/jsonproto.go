@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,8 +22,11 @@ import (
 // name and operations.
 type jsonService struct {
 	*service
-	prefix string // e.g. com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101
-	ops    map[string]jsonOp
+	// prefixes are the accepted X-Amz-Target prefixes: the model's
+	// targetPrefix (botocore, the aws CLI) and its last element (the smithy
+	// SDKs send "CloudTrail_20131101.LookupEvents").
+	prefixes []string
+	ops      map[string]jsonOp
 	// rootOnly: until the policy engine is wired (Authorizer nil), only the
 	// account's root may call the service, as for IAM.
 	rootOnly bool
@@ -43,7 +47,7 @@ func (s *Server) serveJSON(x *exchange) {
 	}
 	var js *jsonService
 	for _, cand := range s.jsonServices {
-		if cand.prefix == prefix {
+		if slices.Contains(cand.prefixes, prefix) {
 			js = cand
 		}
 	}
