@@ -108,6 +108,7 @@ type doctor struct {
 	endpoint string // what the user's tools resolve
 	target   string // what doctor calls (flag or endpoint)
 	envKeys  bool
+	cfgOK    bool
 }
 
 func (d *doctor) add(check string, sev Severity, cause, msg, fix string) {
@@ -200,11 +201,22 @@ func (d *doctor) source(ctx context.Context) bool {
 		}
 	}
 	cfg, err := LoadConfig(ctx, o.Options)
-	if err != nil {
+	var pnf *ProfileNotFoundError
+	switch {
+	case errors.As(err, &pnf):
+		why := "AWS_PROFILE=" + pnf.Profile
+		if o.Profile != "" {
+			why = "--profile " + pnf.Profile
+		}
+		d.add("source", Problem, "profile-not-found",
+			fmt.Sprintf("%s names a profile that is in neither %s nor %s: the SDKs and the aws CLI stop with an error (even when keys are in the environment)", why, pnf.Files.Config, pnf.Files.Credentials),
+			d.profileFix()+"   (or pick an existing profile: "+strings.Join(listProfiles(), ", ")+")")
+		return false
+	case err != nil:
 		d.add("source", Problem, "config-file-error", err.Error(), "fix the file named in the message")
 		return false
 	}
-	d.cfg = cfg
+	d.cfg, d.cfgOK = cfg, true
 	d.rep.Region = cfg.Region
 	if cfg.Credentials == nil {
 		d.add("source", Problem, "no-credentials", "no credentials found: not in the environment, not in profile "+d.rep.Profile, d.profileFix())
@@ -441,6 +453,9 @@ func (d *doctor) caches() {
 }
 
 func (d *doctor) region() {
+	if !d.cfgOK {
+		return
+	}
 	if d.rep.Region == "" && d.cfg.Region == "" {
 		d.add("region", Problem, "no-region", "no region is configured (AWS_REGION, AWS_DEFAULT_REGION or region in the profile): the aws CLI and the SDKs refuse to sign",
 			"castellan configure --profile "+d.rep.Profile+" --region us-east-1   (or export AWS_REGION=us-east-1)")

@@ -189,10 +189,20 @@ func withDefaultRegion(cfg aws.Config) aws.Config {
 func explainLoadError(err error, o Options) error {
 	var nf config.SharedConfigProfileNotExistError
 	if errors.As(err, &nf) {
-		f := SharedFiles()
-		return fmt.Errorf("profile %q is not in %s or %s (create it with: castellan configure --profile %s)", nf.Profile, f.Config, f.Credentials, nf.Profile)
+		return &ProfileNotFoundError{Profile: nf.Profile, Files: SharedFiles()}
 	}
 	return err
+}
+
+// ProfileNotFoundError is a profile named by --profile or AWS_PROFILE that
+// neither shared file has.
+type ProfileNotFoundError struct {
+	Profile string
+	Files   Files
+}
+
+func (e *ProfileNotFoundError) Error() string {
+	return fmt.Sprintf("profile %q is not in %s or %s (create it with: castellan configure --profile %s)", e.Profile, e.Files.Config, e.Files.Credentials, e.Profile)
 }
 
 // LoadProfile reads one profile's raw settings with the SDK's parser
