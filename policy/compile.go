@@ -15,6 +15,9 @@ type pattern struct {
 	any    bool     // the pattern is a lone "*"
 	wild   bool     // text has a wildcard
 	prefix string   // text before the first wildcard (fast rejection)
+	// prefixOnly: the pattern is prefix followed by one '*' (the common
+	// "iam:Get*", "arn:aws:s3:::bucket/*"), so a prefix match decides.
+	prefixOnly bool
 }
 
 // patSeg is literal compiled text followed by an optional variable.
@@ -75,6 +78,7 @@ func compilePattern(s string, wild, vars bool) pattern {
 	for i := 0; i < len(p.text); i++ {
 		if c := p.text[i]; c == mStar || c == mQuest {
 			p.wild, p.prefix = true, p.text[:i]
+			p.prefixOnly = c == mStar && i == len(p.text)-1
 			break
 		}
 	}
@@ -90,6 +94,8 @@ func (p *pattern) matchFold(s string) bool {
 		return len(p.text) == len(s) && asciiEqualFold(p.text, s)
 	case len(s) < len(p.prefix) || !asciiEqualFold(p.prefix, s[:len(p.prefix)]):
 		return false
+	case p.prefixOnly:
+		return true
 	}
 	return globFrom(p.text, s, true, len(p.prefix))
 }

@@ -383,6 +383,9 @@ func (e *evaluator) matchResource(p *pattern, res string) bool {
 		if !strings.HasPrefix(res, p.prefix) {
 			return false
 		}
+		if p.prefixOnly {
+			return true
+		}
 		return matchARN(p.text, res)
 	}
 	var arr [maxVarBuf]byte
