@@ -150,6 +150,7 @@ type DeleteGroupInput struct{ GroupName string }
 
 // DeleteGroup deletes a group without members or policies.
 func (s *Service) DeleteGroup(ctx context.Context, _ *identity.Call, in *DeleteGroupInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	err := s.st.DeleteGroup(ctx, s.account, in.GroupName)
 	if isNotFound(err) {
 		return nil, noSuchGroup(in.GroupName)
@@ -179,6 +180,7 @@ func (s *Service) membershipNotFound(ctx context.Context, in *GroupMembershipInp
 
 // AddUserToGroup adds a user to a group (a no-op when it is a member).
 func (s *Service) AddUserToGroup(ctx context.Context, _ *identity.Call, in *GroupMembershipInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	err := s.st.AddUserToGroup(ctx, s.account, in.GroupName, in.UserName, GroupsPerUser)
 	switch {
 	case isNotFound(err):
@@ -191,6 +193,7 @@ func (s *Service) AddUserToGroup(ctx context.Context, _ *identity.Call, in *Grou
 
 // RemoveUserFromGroup removes a user from a group.
 func (s *Service) RemoveUserFromGroup(ctx context.Context, _ *identity.Call, in *GroupMembershipInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	err := s.st.RemoveUserFromGroup(ctx, s.account, in.GroupName, in.UserName)
 	if isNotFound(err) {
 		return nil, s.membershipNotFound(ctx, in)

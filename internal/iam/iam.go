@@ -23,6 +23,7 @@ type Store interface {
 	store.AccessKeys
 	store.CredentialStore // MFA devices, login profiles, password policy, OIDC providers
 	store.IAMStore        // groups, roles, policies, attachments, aliases
+	store.AccountSettingsStore
 }
 
 // KeyCache is the authentication cache that must forget a key or principal
@@ -49,8 +50,10 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	account string
-	// compiled caches compiled policy documents (principal.go).
+	// compiled caches compiled policy documents, sets the principals'
+	// PolicySets (principal.go).
 	compiled compiledCache
+	sets     policySetCache
 }
 
 // New returns an IAM service.

@@ -41,6 +41,7 @@ func noSuchInline(k store.EntityKind, name string) error {
 }
 
 func (s *Service) putInline(ctx context.Context, k store.EntityKind, ownerName, name, doc string) error {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	kind := inlineKind(k)
 	if _, err := policy.Parse(doc, kind); err != nil {
 		return err
@@ -90,6 +91,7 @@ func (s *Service) listInline(ctx context.Context, k store.EntityKind, ownerName,
 }
 
 func (s *Service) deleteInline(ctx context.Context, k store.EntityKind, ownerName, name string) error {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	o, err := s.owner(ctx, k, ownerName)
 	if err != nil {
 		return err

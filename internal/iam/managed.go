@@ -202,6 +202,7 @@ func (s *Service) ListPolicies(ctx context.Context, _ *identity.Call, in *ListPo
 // DeletePolicy deletes a managed policy that is not attached and has no
 // version besides the default.
 func (s *Service) DeletePolicy(ctx context.Context, _ *identity.Call, in *PolicyARNInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -227,6 +228,7 @@ type PolicyVersionOutput struct{ PolicyVersion PolicyVersion }
 
 // CreatePolicyVersion adds a version (at most VersionsPerPolicy).
 func (s *Service) CreatePolicyVersion(ctx context.Context, _ *identity.Call, in *CreatePolicyVersionInput) (*PolicyVersionOutput, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -327,6 +329,7 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, _ *identity.Call, in 
 
 // SetDefaultPolicyVersion makes a version the one in force.
 func (s *Service) SetDefaultPolicyVersion(ctx context.Context, _ *identity.Call, in *PolicyVersionInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -339,6 +342,7 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, _ *identity.Call,
 
 // attach attaches a managed policy to an entity.
 func (s *Service) attach(ctx context.Context, k store.EntityKind, name, arn string) error {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	o, err := s.owner(ctx, k, name)
 	if err != nil {
 		return err
@@ -371,6 +375,7 @@ func entityNoun(k store.EntityKind) string {
 
 // detach detaches a managed policy from an entity.
 func (s *Service) detach(ctx context.Context, k store.EntityKind, name, arn string) error {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	o, err := s.owner(ctx, k, name)
 	if err != nil {
 		return err
@@ -585,6 +590,7 @@ func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, _ *identity
 }
 
 func (s *Service) setUserBoundary(ctx context.Context, name, arn string) error {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	_, err := s.st.UpdateUser(ctx, s.account, name, func(u *store.User) error {
 		u.PermissionsBoundary = arn
 		return nil
@@ -600,6 +606,7 @@ type PutRolePermissionsBoundaryInput struct{ RoleName, PermissionsBoundary strin
 
 // PutRolePermissionsBoundary sets a role's permissions boundary.
 func (s *Service) PutRolePermissionsBoundary(ctx context.Context, _ *identity.Call, in *PutRolePermissionsBoundaryInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	if err := s.checkBoundary(ctx, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
@@ -612,6 +619,7 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, _ *identity.Ca
 
 // DeleteRolePermissionsBoundary removes a role's permissions boundary.
 func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, _ *identity.Call, in *RoleNameInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	_, err := s.updateRole(ctx, in.RoleName, func(r *store.Role) error {
 		r.PermissionsBoundary = ""
 		return nil

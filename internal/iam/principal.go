@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/castellan-sts/castellan/internal/awserr"
 	"github.com/castellan-sts/castellan/internal/identity"
@@ -12,15 +14,24 @@ import (
 )
 
 // This file is what the policy engine and STS use to learn a principal's
-// permissions and to find roles. It reads the store on every call; compiled
-// documents are cached by their text, so a policy is parsed once however
-// many principals use it and a changed document is recompiled.
+// permissions and to find roles. Compiled documents are cached by their
+// text, so a policy is parsed once however many principals use it and a
+// changed document is recompiled. Loaded PolicySets are cached per user or
+// role: every IAM change that can alter one (policies, attachments, default
+// versions, memberships, boundaries) made through this Service drops them
+// all at once, so the next request on this node sees it; changes made by
+// another node apply within policySetTTL, or at once when that node's
+// notification calls InvalidatePolicies.
+
+// policySetTTL bounds how long a cached PolicySet is used without a local
+// change: the delay before changes made on another node apply.
+const policySetTTL = 5 * time.Second
 
 // PolicySet is the identity side of an authorization decision for one
 // principal: its identity-based policies (for a user, its inline and
 // attached policies and those of its groups; for a role, the role's) and
 // its permissions boundary, compiled. It maps directly onto policy.Input's
-// Identity and Boundary.
+// Identity and Boundary. PolicySets are shared between callers: read only.
 type PolicySet struct {
 	Identity []*policy.Policy
 	// Boundary is nil when the principal has no permissions boundary.
@@ -52,6 +63,10 @@ func (s *Service) PrincipalPolicies(ctx context.Context, p *identity.Principal) 
 // UserPolicies loads the PolicySet of the user with the given AIDA id;
 // awserr NoSuchEntity when it does not exist.
 func (s *Service) UserPolicies(ctx context.Context, userID string) (*PolicySet, error) {
+	return s.sets.load(s.now(), "u:"+userID, func() (*PolicySet, error) { return s.loadUserPolicies(ctx, userID) })
+}
+
+func (s *Service) loadUserPolicies(ctx context.Context, userID string) (*PolicySet, error) {
 	u, err := s.st.GetUserByID(ctx, s.account, userID)
 	if isNotFound(err) {
 		return nil, awserr.Errorf(awserr.NoSuchEntity, "The user with id %s cannot be found.", userID)
@@ -83,6 +98,10 @@ func (s *Service) UserPolicies(ctx context.Context, userID string) (*PolicySet, 
 // RolePolicies loads the PolicySet of the role with the given AROA id;
 // awserr NoSuchEntity when it does not exist.
 func (s *Service) RolePolicies(ctx context.Context, roleID string) (*PolicySet, error) {
+	return s.sets.load(s.now(), "r:"+roleID, func() (*PolicySet, error) { return s.loadRolePolicies(ctx, roleID) })
+}
+
+func (s *Service) loadRolePolicies(ctx context.Context, roleID string) (*PolicySet, error) {
 	r, err := s.st.GetRoleByID(ctx, s.account, roleID)
 	if isNotFound(err) {
 		return nil, awserr.Errorf(awserr.NoSuchEntity, "The role with id %s cannot be found.", roleID)
@@ -236,4 +255,47 @@ func (c *compiledCache) get(doc string, kind policy.Kind) (*policy.Policy, error
 	c.m[k] = p
 	c.mu.Unlock()
 	return p, nil
+}
+
+// InvalidatePolicies drops every cached PolicySet. The Service calls it
+// after each change that can alter one; a multi-node deployment calls it
+// when another node reports such a change.
+func (s *Service) InvalidatePolicies() { s.sets.invalidate() }
+
+// policySetCache caches PolicySets by principal ("u:AIDA…", "r:AROA…").
+// A generation counter, bumped after every relevant write, makes entries
+// loaded before the write unusable even if stored after it.
+type policySetCache struct {
+	gen atomic.Uint64
+	mu  sync.Mutex
+	m   map[string]policySetEntry
+}
+
+type policySetEntry struct {
+	set *PolicySet
+	gen uint64
+	at  time.Time
+}
+
+func (c *policySetCache) invalidate() { c.gen.Add(1) }
+
+func (c *policySetCache) load(now time.Time, key string, fill func() (*PolicySet, error)) (*PolicySet, error) {
+	gen := c.gen.Load()
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && e.gen == gen && now.Sub(e.at) < policySetTTL && !now.Before(e.at) {
+		return e.set, nil
+	}
+	set, err := fill()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= compiledCacheSize {
+		c.m = make(map[string]policySetEntry)
+	}
+	c.m[key] = policySetEntry{set: set, gen: gen, at: now}
+	c.mu.Unlock()
+	return set, nil
 }

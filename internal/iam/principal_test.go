@@ -96,6 +96,24 @@ func TestPrincipalPolicies(t *testing.T) {
 		}
 	}
 
+	// Cached until a change: the same set twice, then a new one after a
+	// detach, and again after the TTL (changes made by other nodes).
+	again, err := s.PrincipalPolicies(ctx, p)
+	if err != nil || again != set {
+		t.Errorf("second PrincipalPolicies = %p, %v; want the cached %p", again, err, set)
+	}
+	must(s.DetachGroupPolicy(ctx, call, &AttachGroupPolicyInput{GroupName: "devs", PolicyArn: mp.Policy.Arn}))
+	if again, _ = s.PrincipalPolicies(ctx, p); again == set || len(again.Identity) != 2 {
+		t.Errorf("after DetachGroupPolicy: %d policies (cached: %v), want 2", len(again.Identity), again == set)
+	}
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	set, _ = s.PrincipalPolicies(ctx, p)
+	s.now = func() time.Time { return now.Add(policySetTTL) }
+	if again, _ = s.PrincipalPolicies(ctx, p); again == set {
+		t.Error("PolicySet still cached after policySetTTL")
+	}
+
 	// Roles: RoleByARN with the path, RolePolicies through a session.
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + benchAccount + `:root"},"Action":"sts:AssumeRole"}]}`
 	cr, err := s.CreateRole(ctx, call, &CreateRoleInput{RoleName: "deploy", Path: "/ci/", AssumeRolePolicyDocument: trust})

@@ -255,6 +255,7 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, _ *identity.Call, 
 
 // DeleteRole deletes a role without policies.
 func (s *Service) DeleteRole(ctx context.Context, _ *identity.Call, in *RoleNameInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	err := s.st.DeleteRole(ctx, s.account, in.RoleName)
 	if isNotFound(err) {
 		return nil, noSuchRole(in.RoleName)

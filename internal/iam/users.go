@@ -184,6 +184,7 @@ type DeleteUserInput struct{ UserName string }
 // DeleteUser deletes a user that has no access keys, policies, group
 // memberships or other credentials left.
 func (s *Service) DeleteUser(ctx context.Context, _ *identity.Call, in *DeleteUserInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: PolicySets may change
 	err := s.st.DeleteUser(ctx, s.account, in.UserName)
 	if isNotFound(err) {
 		return nil, noSuchUser(in.UserName)
