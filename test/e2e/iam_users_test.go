@@ -276,3 +276,33 @@ func TestIAMCreateAccessKeyConcurrent(t *testing.T) {
 		t.Errorf("%d created, %d limited; want 2, 18", ok, limited)
 	}
 }
+
+// TestIAMCallerDefaults: without UserName, GetUser and the access-key
+// operations address the calling user.
+func TestIAMCallerDefaults(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.iam(e.root)
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("hal"), Path: aws.String("/x/")}))(t)
+	must(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("hal"), PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)}))(t)
+	k := must(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("hal")}))(t).AccessKey
+	hal := e.iam(aws.Credentials{AccessKeyID: aws.ToString(k.AccessKeyId), SecretAccessKey: aws.ToString(k.SecretAccessKey)})
+
+	me := must(hal.GetUser(ctx, &iam.GetUserInput{}))(t).User
+	if aws.ToString(me.UserName) != "hal" || aws.ToString(me.Arn) != "arn:aws:iam::"+e.app.AccountID()+":user/x/hal" {
+		t.Errorf("GetUser() as hal = %+v", me)
+	}
+	k2 := must(hal.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{}))(t).AccessKey
+	if aws.ToString(k2.UserName) != "hal" {
+		t.Errorf("CreateAccessKey() as hal = %+v", k2)
+	}
+	lk := must(hal.ListAccessKeys(ctx, &iam.ListAccessKeysInput{}))(t)
+	if len(lk.AccessKeyMetadata) != 2 {
+		t.Errorf("ListAccessKeys() as hal = %+v", lk.AccessKeyMetadata)
+	}
+	must(hal.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: k2.AccessKeyId, Status: iamtypes.StatusTypeInactive}))(t)
+	must(hal.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: k2.AccessKeyId}))(t)
+	// The root's key is not hal's.
+	_, err := hal.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String(e.root.AccessKeyID), Status: iamtypes.StatusTypeInactive})
+	apiError(t, err, "NoSuchEntity", "The Access Key with id "+e.root.AccessKeyID+" cannot be found.")
+}
