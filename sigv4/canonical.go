@@ -43,6 +43,7 @@ type scratch struct {
 	kin    []byte                // cached SHA-256 state after key^ipad, or nil
 	kout   []byte                // cached SHA-256 state after key^opad
 	pad    [sha256.BlockSize]byte
+	ends   [MaxSignedHeaders]uint16 // SignedHeaders name ends (scanSignedHeaders)
 }
 
 type queryPair struct{ k0, k1, v0, v1 int32 } // ranges in scratch.qbuf
@@ -481,6 +482,7 @@ type canonicalInput struct {
 	payloadHash   string // "" means hex SHA-256 of payload
 	payload       []byte
 	xAmzDate      []string // the X-Amz-Date values when already looked up
+	nameEnds      []uint16 // end offset of each name in signedHeaders, if known
 	s3            bool
 	presigned     bool // leave X-Amz-Signature out of the query
 	skipToken     bool // leave X-Amz-Security-Token out of the query
@@ -495,12 +497,18 @@ func (s *scratch) appendCanonicalRequest(in *canonicalInput) {
 	b = append(b, '\n')
 	b = s.appendCanonicalQuery(b, in.rawQuery, in.presigned, in.skipToken)
 	b = append(b, '\n')
-	for rest := in.signedHeaders; ; {
-		name := rest
-		i := strings.IndexByte(rest, ';')
-		if i >= 0 {
-			name, rest = rest[:i], rest[i+1:]
+	start, k := 0, 0
+	for {
+		var end int
+		if k < len(in.nameEnds) {
+			end = int(in.nameEnds[k])
+		} else if i := strings.IndexByte(in.signedHeaders[start:], ';'); i >= 0 {
+			end = start + i
+		} else {
+			end = len(in.signedHeaders)
 		}
+		k++
+		name := in.signedHeaders[start:end]
 		b = append(b, name...)
 		b = append(b, ':')
 		if name == "host" || equalFoldASCII(name, "host") {
@@ -524,9 +532,10 @@ func (s *scratch) appendCanonicalRequest(in *canonicalInput) {
 			}
 		}
 		b = append(b, '\n')
-		if i < 0 {
+		if end >= len(in.signedHeaders) {
 			break
 		}
+		start = end + 1
 	}
 	b = append(b, '\n')
 	b = append(b, in.signedHeaders...)
@@ -563,33 +572,43 @@ func appendScope(b []byte, date, region, service string) []byte {
 	return b
 }
 
-// lowerList returns s in lower case, without allocating when it already is.
+// lowerList returns s with ASCII letters in lower case, without allocating
+// when it already is. The length never changes (unlike strings.ToLower on
+// invalid UTF-8), so offsets into s stay valid.
 func lowerList(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i]-'A' < 26 {
-			return strings.ToLower(s)
+	if !hasUpperASCII(s) {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c-'A' < 26 {
+			b[i] = c + 'a' - 'A'
 		}
 	}
-	return s
+	return string(b)
 }
 
 // signedList summarises a SignedHeaders list in one pass: the number of
 // names, whether host (or :authority) and x-amz-security-token are among
-// them, and whether the list is all lower case.
+// them, and whether the list is all lower case. scanSignedHeaders also
+// records where each of the first MaxSignedHeaders names ends.
 type signedList struct {
 	n                  int
 	host, token, lower bool
 }
 
-func scanSignedHeaders(list string) signedList {
+func scanSignedHeaders(list string, ends *[MaxSignedHeaders]uint16) signedList {
 	sl := signedList{lower: !hasUpperASCII(list)}
-	for rest := list; ; {
-		name := rest
-		i := strings.IndexByte(rest, ';')
-		if i >= 0 {
-			name, rest = rest[:i], rest[i+1:]
+	for start := 0; ; {
+		end := len(list)
+		if i := strings.IndexByte(list[start:], ';'); i >= 0 {
+			end = start + i
+		}
+		if sl.n < len(ends) {
+			ends[sl.n] = uint16(end)
 		}
 		sl.n++
+		name := list[start:end]
 		switch len(name) {
 		case 4:
 			sl.host = sl.host || equalFoldASCII(name, "host")
@@ -598,9 +617,10 @@ func scanSignedHeaders(list string) signedList {
 		case 20:
 			sl.token = sl.token || equalFoldASCII(name, "x-amz-security-token")
 		}
-		if i < 0 {
+		if end == len(list) {
 			return sl
 		}
+		start = end + 1
 	}
 }
 

@@ -148,7 +148,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 	akid := accessKeyOf(q.credential)
 
 	// Host (and optionally the security token) must be signed.
-	sl := scanSignedHeaders(q.signedHeaders)
+	s := getScratch()
+	defer putScratch(s)
+	sl := scanSignedHeaders(q.signedHeaders, &s.ends)
 	if sl.n > MaxSignedHeaders {
 		return nil, newError(CodeIncompleteSignature, msgTooManyHeaders, akid)
 	}
@@ -159,7 +161,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 		return nil, newError(CodeSignatureDoesNotMatch, msgTokenNotSigned, akid)
 	}
 	if !sl.lower {
-		q.signedHeaders = strings.ToLower(q.signedHeaders)
+		q.signedHeaders = lowerList(q.signedHeaders)
 	}
 
 	if q.algorithm != algorithm {
@@ -195,6 +197,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 		s3:            v.S3,
 		presigned:     q.presigned,
 		xAmzDate:      q.xAmzDate,
+		nameEnds:      s.ends[:min(sl.n, len(s.ends))],
 	}
 	if in.host == "" && r.URL != nil {
 		in.host = r.URL.Host
@@ -208,8 +211,6 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 	}
 	in.payloadHash, in.payload = ph, payload
 
-	s := getScratch()
-	defer putScratch(s)
 	v.cache().get(s, cred.SecretAccessKey, sc.date, sc.region, sc.service)
 	ok := s.check(&in, &q, &sc)
 	if !ok && q.presigned && q.tokenInQuery && !v.RequireSignedSecurityToken {

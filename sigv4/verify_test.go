@@ -487,6 +487,18 @@ func TestNoCredentialSource(t *testing.T) {
 	}
 }
 
+func TestUpperCaseSignedHeaders(t *testing.T) {
+	// Names are compared case-insensitively; invalid UTF-8 must not shift
+	// the name offsets.
+	for _, sh := range []string{"Host;X-Amz-Date", "HOST;X-AMZ-DATE;\xff\xfeA"} {
+		r := httptest.NewRequest(http.MethodGet, "http://sts.amazonaws.com/", nil)
+		r.Header.Set("X-Amz-Date", "20150830T123600Z")
+		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+suiteKeyID+"/20150830/us-east-1/sts/aws4_request, SignedHeaders="+sh+", Signature=00")
+		_, err := testVerifier().Verify(context.Background(), r, "sts", nil)
+		wantErr(t, err, CodeSignatureDoesNotMatch, msgSignatureMismatch)
+	}
+}
+
 // TestOddRequests checks that requests missing parts Verify relies on are
 // refused, not a panic.
 func TestOddRequests(t *testing.T) {
