@@ -144,6 +144,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 			Logger: a.log, Now: a.now, Keyring: keyring, Messages: keyring, MFA: iamSvc,
 			Roles: stsRoles{iamSvc}, Trust: authorizer, Policies: iamSvc,
 			WebIdentity: webidentity.New(webidentity.Config{Providers: iamSvc, Client: opt.OIDCClient, Now: a.now, Logger: a.log}),
+			Settings:    a.store, GlobalRegion: cfg.Region,
 		}),
 		IAM:                iamSvc,
 		Authorizer:         authorizer,

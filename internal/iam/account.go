@@ -55,7 +55,7 @@ func (s *Service) GetAccountSummary(ctx context.Context, _ *identity.Call) (*Get
 		{"SigningCertificatesPerUserQuota", 2},
 		{"ServerCertificates", 0}, {"ServerCertificatesQuota", 20},
 		{"InstanceProfiles", 0}, {"InstanceProfilesQuota", 1000},
-		{"GlobalEndpointTokenVersion", 1},
+		{"GlobalEndpointTokenVersion", s.globalTokenVersion(ctx)},
 	}
 	cred, err := s.credentialSummary(ctx) // passwordpolicy.go
 	if err != nil {

@@ -88,7 +88,10 @@ type Session struct {
 	IssuedAt          time.Time
 	Expires           time.Time
 	Region            string
-	ChainDepth        int
+	// TokenVersion is 1 for global-endpoint tokens (refused in opt-in
+	// regions) and 2 for tokens valid everywhere.
+	TokenVersion int
+	ChainDepth   int
 	// Secret is the temporary secret access key. It is sealed into the
 	// token separately, never marshalled with the session.
 	Secret secret.String `json:"-"`

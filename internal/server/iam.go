@@ -7,4 +7,5 @@ import "github.com/castellan-sts/castellan/internal/iam"
 func registerIAM(svc *service, s *iam.Service) {
 	registerIAMIdentities(svc, s)  // iamidentities.go
 	registerIAMCredentials(svc, s) // iamcredentials.go
+	svc.add("SetSecurityTokenServicePreferences", op(s.SetSecurityTokenServicePreferences))
 }

@@ -273,6 +273,11 @@ func (s *Server) serveQuery(x *exchange) {
 		}
 		call.Caller = res.Principal.(*identity.Principal)
 		call.Region = res.Region
+		if sess := call.Caller.Session; sess != nil && sess.TokenVersion == sts.TokenV1 && sts.IsOptIn(res.Region) {
+			// A global-endpoint (v1) token is not valid in opt-in regions.
+			s.fail(x, awserr.New(awserr.InvalidClientTokenID).WithCause(errors.New("v1 session token used in an opt-in region")))
+			return
+		}
 		if s.usage != nil && call.Caller.Session == nil {
 			s.usage.Record(res.AccessKeyID, svc.name, res.Region, x.start)
 		}

@@ -195,6 +195,7 @@ func (s *Service) AssumeRole(ctx context.Context, call *identity.Call, in *Assum
 		sess.ChainDepth = p.Session.ChainDepth + 1
 	}
 	sess.Expires = now.Add(d)
+	sess.TokenVersion = s.tokenVersion(ctx, call, sess.AccountID)
 	creds, err := s.issue(sess)
 	if err != nil {
 		return nil, err

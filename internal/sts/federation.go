@@ -65,6 +65,7 @@ func (s *Service) GetFederationToken(ctx context.Context, call *identity.Call, i
 	for _, t := range in.Tags {
 		sess.Tags = append(sess.Tags, identity.Tag{Key: t.Key, Value: t.Value})
 	}
+	sess.TokenVersion = s.tokenVersion(ctx, call, sess.AccountID)
 	creds, err := s.issue(sess)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,9 @@ type Credentials struct {
 // issue mints an ASIA key id and secret for sess, seals it and returns the
 // credentials.
 func (s *Service) issue(sess *identity.Session) (*Credentials, error) {
+	if sess.TokenVersion == 0 {
+		sess.TokenVersion = TokenV2
+	}
 	akid := awsid.NewAccessKeyID(awsid.TemporaryKey, sess.AccountID)
 	sess.Secret = secret.New(awsid.NewSecretAccessKey())
 	tok, err := s.keyring.Seal(akid, sess)
@@ -93,6 +96,7 @@ func (s *Service) GetSessionToken(ctx context.Context, call *identity.Call, in *
 	if err := s.checkMFA(ctx, call, in.SerialNumber, in.TokenCode, sess); err != nil {
 		return nil, err
 	}
+	sess.TokenVersion = s.tokenVersion(ctx, call, sess.AccountID)
 	creds, err := s.issue(sess)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,10 @@ type Service struct {
 	trust       TrustEvaluator
 	policies    SessionPolicies
 	webIdentity TokenVerifier
+	settings    SettingsReader
+	prefs       settingsCache
+	// globalRegion is the region of the "global endpoint".
+	globalRegion string
 }
 
 // Config configures a Service.
@@ -42,12 +46,17 @@ type Config struct {
 	Policies SessionPolicies
 	// WebIdentity verifies OIDC tokens; nil disables AssumeRoleWithWebIdentity.
 	WebIdentity TokenVerifier
+	// Settings holds the account's token-version preference; GlobalRegion
+	// is the region whose requests count as the global endpoint.
+	Settings     SettingsReader
+	GlobalRegion string
 }
 
 // New returns an STS service.
 func New(cfg Config) *Service {
 	s := &Service{log: cfg.Logger, now: cfg.Now, keyring: cfg.Keyring, mfa: cfg.MFA, messages: cfg.Messages,
-		roles: cfg.Roles, trust: cfg.Trust, policies: cfg.Policies, webIdentity: cfg.WebIdentity}
+		roles: cfg.Roles, trust: cfg.Trust, policies: cfg.Policies, webIdentity: cfg.WebIdentity,
+		settings: cfg.Settings, globalRegion: cfg.GlobalRegion}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -120,6 +120,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, call *identity.
 	if err != nil {
 		return nil, err
 	}
+	sess.TokenVersion = s.tokenVersion(ctx, call, sess.AccountID)
 	creds, err := s.issue(sess)
 	if err != nil {
 		return nil, err
