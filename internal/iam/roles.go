@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/awserr"
@@ -78,15 +79,65 @@ func (s *Service) getRole(ctx context.Context, name string) (store.Role, error) 
 	return r, err
 }
 
-// checkTrustPolicy validates a role trust policy and its size quota.
-func checkTrustPolicy(doc string) error {
-	if _, err := policy.Parse(doc, policy.Trust); err != nil {
+// checkTrustPolicy validates a role trust policy and its size quota, and
+// checks, as IAM does, that the users and roles of this account it names
+// exist (those of other accounts cannot be checked here).
+func (s *Service) checkTrustPolicy(ctx context.Context, doc string) error {
+	p, err := policy.Parse(doc, policy.Trust)
+	if err != nil {
 		return err
 	}
 	if policy.Size(doc) > policy.DefaultMaxTrustPolicySize {
 		return policy.LimitExceededError(policy.Trust, "", policy.DefaultMaxTrustPolicySize)
 	}
+	for _, arn := range p.PrincipalARNs() {
+		ok, err := s.principalExists(ctx, arn)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return policy.InvalidPrincipalError(arn)
+		}
+	}
 	return nil
+}
+
+// principalExists reports whether a user or role ARN of this account names
+// an existing entity (path included); ARNs of other accounts count as
+// existing.
+func (s *Service) principalExists(ctx context.Context, arn string) (bool, error) {
+	prefix := "arn:aws:iam::" + s.account + ":"
+	if !strings.HasPrefix(arn, prefix) {
+		return true, nil
+	}
+	kind, rest, ok := strings.Cut(arn[len(prefix):], "/")
+	if !ok {
+		return true, nil
+	}
+	rest = "/" + rest
+	i := strings.LastIndexByte(rest, '/')
+	path, name := rest[:i+1], rest[i+1:]
+	var gotPath string
+	var err error
+	switch kind {
+	case "user":
+		var u store.User
+		u, err = s.st.GetUser(ctx, s.account, name)
+		gotPath = u.Path
+	case "role":
+		var r store.Role
+		r, err = s.st.GetRole(ctx, s.account, name)
+		gotPath = r.Path
+	default:
+		return true, nil
+	}
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return gotPath == path, nil
 }
 
 // CreateRoleInput is CreateRole's request.
@@ -109,7 +160,7 @@ func (s *Service) CreateRole(ctx context.Context, _ *identity.Call, in *CreateRo
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTrustPolicy(in.AssumeRolePolicyDocument); err != nil {
+	if err := s.checkTrustPolicy(ctx, in.AssumeRolePolicyDocument); err != nil {
 		return nil, err
 	}
 	if in.PermissionsBoundary != "" {
@@ -243,7 +294,7 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, _ *identity.Call, 
 	if _, err := s.getRole(ctx, in.RoleName); err != nil {
 		return nil, err
 	}
-	if err := checkTrustPolicy(in.PolicyDocument); err != nil {
+	if err := s.checkTrustPolicy(ctx, in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	_, err := s.updateRole(ctx, in.RoleName, func(r *store.Role) error {

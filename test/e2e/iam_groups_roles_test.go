@@ -108,6 +108,17 @@ func TestIAMRoles(t *testing.T) {
 	_, err = c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("big"), AssumeRolePolicyDocument: aws.String(big)})
 	apiError(t, err, "LimitExceeded", "Cannot exceed quota for ACLSizePerRole: 2048")
 
+	// Users and roles of the account named as principals must exist.
+	for _, p := range []string{"user/nobody", "role/ci/nobody", "role/Deployer"} {
+		arn := "arn:aws:iam::" + acct + ":" + p
+		_, err = c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bad"), AssumeRolePolicyDocument: aws.String(
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + arn + `"},"Action":"sts:AssumeRole"}]}`)})
+		apiError(t, err, "MalformedPolicyDocument", `Invalid principal in policy: "AWS":"`+arn+`"`)
+	}
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("trusts-deployer"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::` + acct + `:role/ci/Deployer","arn:aws:iam::111122223333:user/x"]},"Action":"sts:AssumeRole"}]}`)}))(t)
+	must(c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("trusts-deployer")}))(t)
+
 	gr := must(c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("deployer")}))(t).Role
 	if aws.ToInt32(gr.MaxSessionDuration) != 3600 || gr.RoleLastUsed == nil || aws.ToString(gr.Description) != "deploys" || len(gr.Tags) != 1 {
 		t.Errorf("GetRole = %+v", gr)
