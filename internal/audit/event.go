@@ -181,6 +181,7 @@ func NewServiceEvent(t time.Time, source, name, account string, details map[stri
 		EventTime:           Time(t.UTC().Truncate(time.Second)),
 		EventSource:         source,
 		EventName:           name,
+		AWSRegion:           "us-east-1", // credentials are global, as IAM is
 		SourceIPAddress:     "castellan.amazonaws.com",
 		UserAgent:           "castellan.amazonaws.com",
 		EventID:             NewEventID(),

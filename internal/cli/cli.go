@@ -62,6 +62,7 @@ func Main(ctx context.Context, args []string, streams IO) int {
 	root.AddCommand(newCredentialProcessCmd(streams))
 	root.AddCommand(newCredentialsCmd(streams))
 	root.AddCommand(newRotateKeysCmd(streams))
+	root.AddCommand(newAuditCmd(streams), newReportCmd(streams))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0

@@ -30,6 +30,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 			cfg.MasterKey = streams.Getenv("CASTELLAN_MASTER_KEY")
 			cfg.RootAccessKeyID = streams.Getenv("CASTELLAN_ROOT_ACCESS_KEY_ID")
 			cfg.RootSecretAccessKey = streams.Getenv("CASTELLAN_ROOT_SECRET_ACCESS_KEY")
+			auditSecrets(&cfg.Audit, streams.Getenv) // auditflags.go
 			log := newLogger(streams.Stderr, cfg.LogLevel, cfg.LogFormat)
 			a, err := app.New(cmd.Context(), cfg, app.Options{Logger: log})
 			if err != nil {
@@ -49,5 +50,6 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	f.DurationVar(&cfg.MinSessionDuration, "min-session-duration", cfg.MinSessionDuration, "shortest temporary credential (AWS: 15m; lower only to test expiry handling)")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
+	addAuditFlags(f, &cfg.Audit) // auditflags.go
 	return cmd
 }

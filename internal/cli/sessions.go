@@ -14,6 +14,7 @@ func newSessionsCmd(streams IO) *cobra.Command {
 		Short: "Inspect and revoke temporary credentials",
 	}
 	cmd.AddCommand(newSessionsRevokeCmd(streams))
+	cmd.AddCommand(newSessionsListCmd(streams)) // sessionslist.go
 	return cmd
 }
 

@@ -57,6 +57,7 @@ type LifecycleStore interface {
 	store.WatchFindings
 	GetUser(ctx context.Context, accountID, name string) (store.User, error)
 	ListAccessKeys(ctx context.Context, accountID, userID string) ([]store.AccessKey, error)
+	ListRevocations(ctx context.Context, now time.Time) ([]store.Revocation, error)
 }
 
 // issuingAPIs are the STS operations whose results are temporary credentials.
@@ -511,6 +512,7 @@ func (l *Lifecycle) Sweep(ctx context.Context) {
 		l.log.Error("listing sessions", "err", err)
 		return
 	}
+	active = l.sweepRevoked(ctx, now, active)
 	l.m.SetActiveSessions(len(active))
 	if l.notice > 0 {
 		var soon []string
@@ -538,6 +540,90 @@ func (l *Lifecycle) Sweep(ctx context.Context) {
 	if _, err := l.st.PruneSessions(ctx, now.Add(-sessionKeep)); err != nil {
 		l.log.Warn("pruning sessions", "err", err)
 	}
+}
+
+// sweepRevoked records, once each, the revocations (castellan sessions
+// revoke, shared through the store's deny set) that cover active sessions,
+// and returns the sessions still active.
+func (l *Lifecycle) sweepRevoked(ctx context.Context, now time.Time, active []store.IssuedSession) []store.IssuedSession {
+	revs, err := l.st.ListRevocations(ctx, now)
+	if err != nil || len(revs) == 0 {
+		return active
+	}
+	keep := active[:0]
+	var evs []*audit.Event
+	for _, x := range active {
+		r, ok := revokedBy(revs, x)
+		if !ok {
+			keep = append(keep, x)
+			continue
+		}
+		if _, err := l.st.RevokeSession(ctx, x.AccessKeyID, r.CreatedAt); err != nil {
+			l.log.Error("recording a revoked session", "err", err)
+			keep = append(keep, x)
+			continue
+		}
+		evs = append(evs, l.serviceEvent(r.CreatedAt, "sts.amazonaws.com", EventSessionRevoked, sessionUser(x), x.AccessKeyID,
+			map[string]any{"principalArn": x.PrincipalARN, "sessionName": x.SessionName, "revocation": string(r.Kind), "revokedSubject": r.Subject}))
+	}
+	if len(evs) > 0 {
+		if err := l.emit.Emit(ctx, true, evs...); err != nil {
+			l.log.Error("emitting revocations", "err", err)
+		}
+	}
+	return keep
+}
+
+// revokedBy finds a revocation covering session x: its key id, or its
+// principal (a user's ARN, or the role of an assumed-role session) for
+// sessions issued before the revocation.
+func revokedBy(revs []store.Revocation, x store.IssuedSession) (store.Revocation, bool) {
+	for _, r := range revs {
+		switch r.Kind {
+		case store.RevokeKey:
+			if r.Subject == x.AccessKeyID {
+				return r, true
+			}
+		case store.RevokePrincipal:
+			if !x.IssuedAt.Before(r.Before) {
+				continue
+			}
+			if r.Subject == x.PrincipalARN || r.Subject == x.SourceARN && x.SessionName == "" || roleOfSession(x.PrincipalARN) != "" && roleOfSession(x.PrincipalARN) == roleName(r.Subject) && accountOfARN(r.Subject) == accountOfARN(x.PrincipalARN) {
+				return r, true
+			}
+		}
+	}
+	return store.Revocation{}, false
+}
+
+// roleOfSession returns ROLE of arn:aws:sts::ACCT:assumed-role/ROLE/SESSION.
+func roleOfSession(arn string) string {
+	_, rest, ok := strings.Cut(arn, ":assumed-role/")
+	if !ok {
+		return ""
+	}
+	role, _, _ := strings.Cut(rest, "/")
+	return role
+}
+
+// roleName returns NAME of arn:aws:iam::ACCT:role/path/NAME.
+func roleName(arn string) string {
+	_, rest, ok := strings.Cut(arn, ":role/")
+	if !ok {
+		return ""
+	}
+	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
+		return rest[i+1:]
+	}
+	return rest
+}
+
+func accountOfARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[4]
 }
 
 // finding builds a watch finding event and logs it.

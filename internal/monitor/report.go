@@ -82,7 +82,7 @@ type GetCredentialReportOutput struct {
 // GenerateCredentialReport starts a report unless a fresh one exists or one
 // is being generated.
 func (r *Reports) GenerateCredentialReport(ctx context.Context, _ *identity.Call) (*GenerateCredentialReportOutput, error) {
-	now := r.now().UTC()
+	now := r.now().UTC().Truncate(time.Microsecond) // the store's precision: generate compares it
 	start := false
 	c, err := r.st.UpdateCredentialReport(ctx, r.account, func(c *store.CredentialReport) error {
 		start = false

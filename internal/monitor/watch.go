@@ -102,7 +102,9 @@ func (w *Watch) Check(ctx context.Context) {
 	for {
 		p, err := c.Store.ListUsers(ctx, c.Account, store.ListOptions{Marker: marker, Limit: 1000})
 		if err != nil {
-			c.Logger.Error("watch: listing users", "err", err)
+			if ctx.Err() == nil {
+				c.Logger.Error("watch: listing users", "err", err)
+			}
 			return
 		}
 		users = append(users, p.Items...)
