@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/base64"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -183,8 +184,9 @@ type cval struct {
 	num float64
 	t   time.Time
 	ip  netip.Prefix
-	b   bool // Null: true tests absence
-	ok  bool // the value parsed for its operator
+	bin string // BinaryEquals: the decoded bytes
+	b   bool   // Null: true tests absence
+	ok  bool   // the value parsed for its operator
 }
 
 func compileCondition(opName string, o operator, key string, vals []string, vars bool) condition {
@@ -205,6 +207,9 @@ func compileCondition(opName string, o operator, key string, vals []string, vars
 			cv.t, cv.ok = parseDate(v)
 		case famIP:
 			cv.ip, cv.ok = parsePrefix(v)
+		case famBinary:
+			b, err := base64.StdEncoding.DecodeString(v)
+			cv.bin, cv.ok = string(b), err == nil
 		case famBool:
 			cv.b = strings.EqualFold(v, "true")
 			cv.ok = cv.b || strings.EqualFold(v, "false")
@@ -465,8 +470,10 @@ func (c *condition) anyValue(e *evaluator, rv string) bool {
 			}
 		}
 	case famBinary:
+		// The policy holds base64; the request value may be the raw bytes
+		// or their base64 text.
 		for i := range c.vals {
-			if rv == c.vals[i].raw {
+			if rv == c.vals[i].raw || (c.vals[i].ok && rv == c.vals[i].bin) {
 				return true
 			}
 		}

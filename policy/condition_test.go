@@ -107,6 +107,7 @@ func TestBoolBinaryIPArnNull(t *testing.T) {
 		{"Bool missing", `{"Bool":{"aws:MultiFactorAuthPresent":"false"}}`, nil, false},
 		{"BoolIfExists missing", `{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}`, nil, true},
 		{"BinaryEquals", `{"BinaryEquals":{"ec2:Blob":"QmluYXJ5VmFsdWU="}}`, ctx1("ec2:Blob", "QmluYXJ5VmFsdWU="), true},
+		{"BinaryEquals raw bytes", `{"BinaryEquals":{"ec2:Blob":"QmluYXJ5VmFsdWU="}}`, ctx1("ec2:Blob", "BinaryValue"), true},
 		{"BinaryEquals differs", `{"BinaryEquals":{"ec2:Blob":"QmluYXJ5VmFsdWU="}}`, ctx1("ec2:Blob", "eA=="), false},
 		{"IpAddress CIDR", `{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`, ctx1("aws:SourceIp", "203.0.113.7"), true},
 		{"IpAddress outside", `{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`, ctx1("aws:SourceIp", "203.0.114.7"), false},
