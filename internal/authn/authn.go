@@ -48,12 +48,18 @@ const (
 // Source implements sigv4.CredentialSource over the store and the token keyring.
 type Source struct {
 	keys     KeyReader
-	sessions SessionOpener
+	opener   SessionOpener
 	now      func() time.Time
 	log      *slog.Logger
 
 	mu    sync.RWMutex
 	cache map[string]cacheEntry
+
+	// sessions remembers the principal built for each opened session, so
+	// a cached token costs no allocation; keyed by the session pointer the
+	// keyring returns from its own cache.
+	smu      sync.RWMutex
+	sessions map[*identity.Session]*identity.Principal
 }
 
 type cacheEntry struct {
@@ -73,7 +79,7 @@ type Config struct {
 
 // NewSource returns a credential source.
 func NewSource(cfg Config) *Source {
-	s := &Source{keys: cfg.Keys, sessions: cfg.Sessions, now: cfg.Now, log: cfg.Logger, cache: map[string]cacheEntry{}}
+	s := &Source{keys: cfg.Keys, opener: cfg.Sessions, now: cfg.Now, log: cfg.Logger, cache: map[string]cacheEntry{}, sessions: map[*identity.Session]*identity.Principal{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -158,14 +164,26 @@ func (s *Source) load(ctx context.Context, id string, now time.Time) (cacheEntry
 }
 
 func (s *Source) temporary(accessKeyID, sessionToken string) (sigv4.Credential, error) {
-	if s.sessions == nil || sessionToken == "" {
+	if s.opener == nil || sessionToken == "" {
 		return sigv4.Credential{}, invalidToken()
 	}
-	sess, err := s.sessions.Open(accessKeyID, sessionToken)
+	sess, err := s.opener.Open(accessKeyID, sessionToken)
 	if err != nil {
 		return sigv4.Credential{}, err
 	}
-	return sigv4.Credential{SecretAccessKey: sess.Secret.Reveal(), Principal: SessionPrincipal(accessKeyID, sess)}, nil
+	s.smu.RLock()
+	p, ok := s.sessions[sess]
+	s.smu.RUnlock()
+	if !ok {
+		p = SessionPrincipal(accessKeyID, sess)
+		s.smu.Lock()
+		if len(s.sessions) >= maxCacheEntries {
+			clear(s.sessions)
+		}
+		s.sessions[sess] = p
+		s.smu.Unlock()
+	}
+	return sigv4.Credential{SecretAccessKey: sess.Secret.Reveal(), Principal: p}, nil
 }
 
 // Invalidate drops a key from the cache, so a change to it (deactivation,

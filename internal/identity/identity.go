@@ -25,8 +25,8 @@ const (
 
 // Tag is a principal or session tag.
 type Tag struct {
-	Key   string
-	Value string
+	Key   string `json:"k"`
+	Value string `json:"v"`
 }
 
 // Principal is an authenticated caller.
@@ -57,41 +57,44 @@ type Principal struct {
 func (p *Principal) IsRoot() bool { return p != nil && p.Type == Root }
 
 // Session is the context sealed into a temporary credential's session token.
+// Its JSON names are short and empty fields are left out: the token travels
+// in every request it signs, and the sealed format is versioned by the
+// token package, so the names are part of that format.
 type Session struct {
 	// Issuer is the STS API that created the session: GetSessionToken,
 	// AssumeRole, AssumeRoleWithWebIdentity, GetFederationToken.
-	Issuer string
+	Issuer string `json:"is,omitempty"`
 	// AccountID and PrincipalID say whose identity the session derives from.
-	AccountID   string
-	PrincipalID string // AIDA… (user), account id (root), AROA… (role), ACCT:name (federated)
-	UserName    string // IAM user name for GetSessionToken of a user
-	UserARN     string // that user's ARN
-	RoleARN     string
-	RoleName    string
-	RoleID      string
-	SessionName string
+	AccountID   string `json:"a,omitempty"`
+	PrincipalID string `json:"p,omitempty"`  // AIDA… (user), account id (root), AROA… (role), ACCT:name (federated)
+	UserName    string `json:"un,omitempty"` // IAM user name for GetSessionToken of a user
+	UserARN     string `json:"ua,omitempty"` // that user's ARN
+	RoleARN     string `json:"ra,omitempty"`
+	RoleName    string `json:"rn,omitempty"`
+	RoleID      string `json:"ri,omitempty"`
+	SessionName string `json:"sn,omitempty"`
 	// FederatedName is GetFederationToken's Name.
-	FederatedName string
+	FederatedName string `json:"fn,omitempty"`
 	// WebIdentity carries the claims of AssumeRoleWithWebIdentity.
-	WebIdentityProvider string
-	WebIdentitySubject  string
-	WebIdentityAudience string
+	WebIdentityProvider string `json:"wp,omitempty"`
+	WebIdentitySubject  string `json:"ws,omitempty"`
+	WebIdentityAudience string `json:"wa,omitempty"`
 
-	SourceIdentity    string
-	Policy            string   // inline session policy, verbatim
-	PolicyARNs        []string // managed session policies
-	HasSessionPolicy  bool     // a session policy was passed (even if it allows nothing)
-	Tags              []Tag
-	TransitiveTagKeys []string
-	MFA               bool
-	MFAAuthTime       time.Time
-	IssuedAt          time.Time
-	Expires           time.Time
-	Region            string
+	SourceIdentity    string    `json:"si,omitempty"`
+	Policy            string    `json:"po,omitempty"` // inline session policy, verbatim
+	PolicyARNs        []string  `json:"pa,omitempty"` // managed session policies
+	HasSessionPolicy  bool      `json:"hp,omitempty"` // a session policy was passed (even if it allows nothing)
+	Tags              []Tag     `json:"t,omitempty"`
+	TransitiveTagKeys []string  `json:"tt,omitempty"`
+	MFA               bool      `json:"m,omitempty"`
+	MFAAuthTime       time.Time `json:"mt,omitzero"`
+	IssuedAt          time.Time `json:"ia,omitzero"`
+	Expires           time.Time `json:"ex,omitzero"`
+	Region            string    `json:"r,omitempty"`
 	// TokenVersion is 1 for global-endpoint tokens (refused in opt-in
 	// regions) and 2 for tokens valid everywhere.
-	TokenVersion int
-	ChainDepth   int
+	TokenVersion int `json:"v,omitempty"`
+	ChainDepth   int `json:"cd,omitempty"`
 	// Secret is the temporary secret access key. It is sealed into the
 	// token separately, never marshalled with the session.
 	Secret secret.String `json:"-"`
