@@ -19,6 +19,7 @@ const (
 	policyResource // PolicyArn
 	mfaResource    // SerialNumber
 	oidcResource   // OpenIDConnectProviderArn
+	sourceResource // PolicySourceArn (the simulated user, group or role)
 )
 
 // kinds maps IAM operations to their resource. Operations not listed are
@@ -40,8 +41,9 @@ func buildKinds() map[string]resourceKind {
 			"ListAttachedRolePolicies PutRolePermissionsBoundary DeleteRolePermissionsBoundary",
 		policyResource: "GetPolicy CreatePolicyVersion GetPolicyVersion ListPolicyVersions DeletePolicyVersion " +
 			"SetDefaultPolicyVersion DeletePolicy ListEntitiesForPolicy TagPolicy UntagPolicy ListPolicyTags",
-		mfaResource:  "DeleteVirtualMFADevice TagMFADevice UntagMFADevice ListMFADeviceTags",
-		oidcResource: "GetOpenIDConnectProvider DeleteOpenIDConnectProvider AddClientIDToOpenIDConnectProvider RemoveClientIDFromOpenIDConnectProvider UpdateOpenIDConnectProviderThumbprint TagOpenIDConnectProvider UntagOpenIDConnectProvider ListOpenIDConnectProviderTags",
+		mfaResource:    "DeleteVirtualMFADevice TagMFADevice UntagMFADevice ListMFADeviceTags",
+		sourceResource: "SimulatePrincipalPolicy GetContextKeysForPrincipalPolicy",
+		oidcResource:   "GetOpenIDConnectProvider DeleteOpenIDConnectProvider AddClientIDToOpenIDConnectProvider RemoveClientIDFromOpenIDConnectProvider UpdateOpenIDConnectProviderThumbprint TagOpenIDConnectProvider UntagOpenIDConnectProvider ListOpenIDConnectProviderTags",
 	} {
 		for _, op := range strings.Fields(ops) {
 			kinds[op] = kind
@@ -118,6 +120,8 @@ func (a *Authorizer) check(call *identity.Call, service, op string, get Params) 
 		c.Resource = get("SerialNumber")
 	case oidcResource:
 		c.Resource = get("OpenIDConnectProviderArn")
+	case sourceResource:
+		c.Resource = get("PolicySourceArn")
 	default:
 		switch op {
 		case "CreatePolicy":

@@ -7,5 +7,6 @@ import "github.com/castellan-sts/castellan/internal/iam"
 func registerIAM(svc *service, s *iam.Service) {
 	registerIAMIdentities(svc, s)  // iamidentities.go
 	registerIAMCredentials(svc, s) // iamcredentials.go
+	registerIAMSimulator(svc, s)   // iamsimulate.go
 	svc.add("SetSecurityTokenServicePreferences", op(s.SetSecurityTokenServicePreferences))
 }
