@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/app"
+	"github.com/castellan-sts/castellan/internal/awsid"
 	"github.com/castellan-sts/castellan/internal/config"
 	"github.com/castellan-sts/castellan/sigv4"
 )
@@ -181,4 +182,14 @@ func BenchmarkGetCallerIdentityHandler(b *testing.B) {
 		w := &nopWriter{h: http.Header{}}
 		h.ServeHTTP(w, r)
 	}
+}
+
+// accountOf decodes the account from a Castellan key id.
+func accountOf(b *testing.B, c sigv4.Credentials) string {
+	b.Helper()
+	acct, err := awsid.AccountFromKeyID(c.AccessKeyID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return acct
 }

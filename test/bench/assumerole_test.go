@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/castellan-sts/castellan/sigv4"
+)
+
+// signedFor returns the bytes of a signed query-protocol POST with body.
+func signedFor(b *testing.B, addr string, c sigv4.Credentials, service, body string) []byte {
+	b.Helper()
+	r, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	if err := sigv4.Sign(r, []byte(body), c, "us-east-1", service, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := r.Write(&buf); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// do sends one signed request and fails unless it answers 200.
+func do(b *testing.B, addr string, c sigv4.Credentials, service string, params url.Values) {
+	b.Helper()
+	body := params.Encode()
+	r, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	if err := sigv4.Sign(r, []byte(body), c, "us-east-1", service, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("%s: %d %s", params.Get("Action"), resp.StatusCode, out)
+	}
+}
+
+// BenchmarkAssumeRoleHTTP compares AssumeRole (trust policy, sealing,
+// response, audit and session index) with GetCallerIdentity on the same
+// server, over loopback; the target is AssumeRole ≥ 0.25× GetCallerIdentity's
+// request rate.
+func BenchmarkAssumeRoleHTTP(b *testing.B) {
+	addr, creds, _ := startApp(b)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + "arn:aws:iam::" + accountOf(b, creds) + `:root"},"Action":"sts:AssumeRole"}]}`
+	do(b, addr, creds, "iam", url.Values{"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {"bench"}, "AssumeRolePolicyDocument": {trust}})
+	roleARN := "arn:aws:iam::" + accountOf(b, creds) + ":role/bench"
+	b.Run("GetCallerIdentity", func(b *testing.B) {
+		load(b, addr, signedFor(b, addr, creds, "sts", gciBody))
+	})
+	b.Run("AssumeRole", func(b *testing.B) {
+		body := url.Values{"Action": {"AssumeRole"}, "Version": {"2011-06-15"}, "RoleArn": {roleARN}, "RoleSessionName": {"bench"}}.Encode()
+		load(b, addr, signedFor(b, addr, creds, "sts", body))
+	})
+}
