@@ -167,6 +167,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		wait := a.runAudit(bg)
 		denyDone := make(chan struct{})
 		go func() { defer close(denyDone); a.deny.Run(bg) }()
+		keysDone := make(chan struct{})
+		go func() { defer close(keysDone); a.maintainKeyring(bg, cfg.KeyRotationPeriod) }()
+		defer func() { <-keysDone }()
 		a.usage.Run(bg)
 		<-denyDone
 		wait()

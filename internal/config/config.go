@@ -34,6 +34,9 @@ type Config struct {
 	MaxClockSkew time.Duration
 	// MinSessionDuration is the shortest temporary credential (AWS: 15 minutes).
 	MinSessionDuration time.Duration
+	// KeyRotationPeriod rotates the token keyring automatically when its
+	// primary key is this old; 0 disables automatic rotation.
+	KeyRotationPeriod time.Duration
 	// LogLevel is debug, info, warn or error; LogFormat text or json.
 	LogLevel  string
 	LogFormat string
@@ -54,6 +57,7 @@ func Default() Config {
 		Region:             "us-east-1",
 		MaxClockSkew:       15 * time.Minute,
 		MinSessionDuration: 15 * time.Minute,
+		KeyRotationPeriod:  30 * 24 * time.Hour,
 		LogLevel:           "info",
 		LogFormat:          "text",
 		Audit:              DefaultAudit(),
@@ -88,6 +92,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MinSessionDuration < time.Second || c.MinSessionDuration > 15*time.Minute {
 		add("--min-session-duration %s: want 1s to 15m", c.MinSessionDuration)
+	}
+	if c.KeyRotationPeriod != 0 && c.KeyRotationPeriod < time.Minute {
+		add("--key-rotation-period %s: want 0 (off) or at least 1m", c.KeyRotationPeriod)
 	}
 	if (c.RootAccessKeyID == "") != (c.RootSecretAccessKey == "") {
 		add("CASTELLAN_ROOT_ACCESS_KEY_ID and CASTELLAN_ROOT_SECRET_ACCESS_KEY must be set together")
