@@ -1,0 +1,448 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/castellan-sts/castellan/internal/store"
+)
+
+// lockEntity locks an entity row (user, group or role) inside tx, so its
+// quotas and its delete check see every concurrent change; pgx.ErrNoRows
+// when it does not exist.
+func lockEntity(ctx context.Context, tx pgx.Tx, k store.EntityKind, id string) error {
+	var table string
+	switch k {
+	case store.EntityUser:
+		table = "users"
+	case store.EntityGroup:
+		table = "iam_groups"
+	case store.EntityRole:
+		table = "roles"
+	default:
+		return fmt.Errorf("unknown entity kind %q", k)
+	}
+	var one int
+	return tx.QueryRow(ctx, `SELECT 1 FROM `+table+` WHERE id = $1 FOR UPDATE`, id).Scan(&one)
+}
+
+const (
+	selectInline = `SELECT owner_kind, owner_id, name, document, size FROM inline_policies WHERE owner_id = $1 AND lower(name) = lower($2)`
+	listInline   = `SELECT owner_kind, owner_id, name, document, size FROM inline_policies
+WHERE owner_id = $1 AND lower(name) > lower($2::text) COLLATE "C" ORDER BY lower(name) LIMIT $3`
+	sumInlineOthers = `SELECT coalesce(sum(size), 0) FROM inline_policies WHERE owner_id = $1 AND lower(name) <> lower($2)`
+	upsertInline    = `INSERT INTO inline_policies (owner_id, owner_kind, name, document, size) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (owner_id, lower(name)) DO UPDATE SET document = excluded.document, size = excluded.size`
+	deleteInline = `DELETE FROM inline_policies WHERE owner_id = $1 AND lower(name) = lower($2)`
+)
+
+func scanInline(sc scanner) (store.InlinePolicy, error) {
+	var p store.InlinePolicy
+	var kind string
+	err := sc.Scan(&kind, &p.OwnerID, &p.Name, &p.Document, &p.Size)
+	p.OwnerKind = store.EntityKind(kind)
+	return p, err
+}
+
+// PutInlinePolicy implements store.InlinePolicies. The owner row is locked
+// before the size sum, so concurrent puts never exceed maxTotal. A replaced
+// policy keeps the name it was first stored with.
+func (s *Store) PutInlinePolicy(ctx context.Context, p store.InlinePolicy, maxTotal int) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockEntity(ctx, tx, p.OwnerKind, p.OwnerID); err != nil {
+			return fmt.Errorf("%s %q: %w", p.OwnerKind, p.OwnerID, err)
+		}
+		var others int
+		if err := tx.QueryRow(ctx, sumInlineOthers, p.OwnerID, p.Name).Scan(&others); err != nil {
+			return err
+		}
+		if others+p.Size > maxTotal {
+			return fmt.Errorf("%w: inline policies would total %d of %d", store.ErrLimit, others+p.Size, maxTotal)
+		}
+		_, err := tx.Exec(ctx, upsertInline, p.OwnerID, string(p.OwnerKind), p.Name, p.Document, p.Size)
+		return err
+	})
+	return wrap(fmt.Sprintf("put inline policy %q", p.Name), err)
+}
+
+// GetInlinePolicy implements store.InlinePolicies.
+func (s *Store) GetInlinePolicy(ctx context.Context, ownerID, name string) (store.InlinePolicy, error) {
+	p, err := scanInline(s.pool.QueryRow(ctx, selectInline, ownerID, name))
+	return p, wrap(fmt.Sprintf("get inline policy %q", name), err)
+}
+
+// ListInlinePolicies implements store.InlinePolicies.
+func (s *Store) ListInlinePolicies(ctx context.Context, ownerID string, opt store.ListOptions) (store.Page[store.InlinePolicy], error) {
+	p, err := queryPage(ctx, s.pool, opt.Limit, scanInline, func(p store.InlinePolicy) string { return p.Name },
+		listInline, ownerID, opt.Marker, opt.Limit+1)
+	return p, wrap("list inline policies", err)
+}
+
+// DeleteInlinePolicy implements store.InlinePolicies.
+func (s *Store) DeleteInlinePolicy(ctx context.Context, ownerID, name string) error {
+	tag, err := s.pool.Exec(ctx, deleteInline, ownerID, name)
+	return wrap(fmt.Sprintf("delete inline policy %q", name), affectedOne(tag, err))
+}
+
+// Managed policies. Version ids are "v" + the version number.
+
+const policyColumns = `p.account_id, p.id, p.arn, p.name, p.path, p.description, p.default_version, p.tags,
+p.created_at, p.updated_at,
+(SELECT count(*) FROM policy_attachments a WHERE a.policy_id = p.id),
+(SELECT count(*) FROM users u WHERE u.permissions_boundary = p.arn AND u.permissions_boundary <> '') +
+(SELECT count(*) FROM roles r WHERE r.permissions_boundary = p.arn AND r.permissions_boundary <> '')`
+
+const (
+	insertPolicy = `INSERT INTO managed_policies (account_id, id, arn, name, path, description, default_version,
+next_version, tags, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, 2, $7, $8, $9)`
+	insertPolicyVersion = `INSERT INTO policy_versions (policy_id, version, document, created_at) VALUES ($1, $2, $3, $4)`
+	selectPolicyByARN   = `SELECT ` + policyColumns + ` FROM managed_policies p WHERE p.arn = $1`
+	listPoliciesQ       = `SELECT ` + policyColumns + ` FROM managed_policies p
+WHERE p.account_id = $1 AND lower(p.name) > lower($2::text) COLLATE "C" AND starts_with(p.path, $3)
+AND (NOT $4 OR EXISTS (SELECT 1 FROM policy_attachments a WHERE a.policy_id = p.id))
+ORDER BY lower(p.name) LIMIT $5`
+	// lockPolicyRef locks the policy row: versions, deletes and attachments
+	// of one policy are serialised across nodes.
+	lockPolicyRef       = `SELECT id, default_version, next_version FROM managed_policies WHERE arn = $1 FOR UPDATE`
+	lockPolicyRefShared = `SELECT id, default_version, next_version FROM managed_policies WHERE arn = $1 FOR SHARE`
+	countVersions       = `SELECT count(*) FROM policy_versions WHERE policy_id = $1`
+	selectVersion       = `SELECT v.version, v.document, v.version = p.default_version, v.created_at
+FROM policy_versions v JOIN managed_policies p ON p.id = v.policy_id WHERE p.arn = $1 AND v.version = $2`
+	listVersions = `SELECT v.version, v.document, v.version = p.default_version, v.created_at
+FROM policy_versions v JOIN managed_policies p ON p.id = v.policy_id WHERE p.arn = $1 ORDER BY v.version DESC`
+	bumpNextVersion   = `UPDATE managed_policies SET next_version = next_version + 1 WHERE id = $1`
+	setDefaultVersion = `UPDATE managed_policies SET default_version = $1, updated_at = $2 WHERE id = $3`
+	deleteVersion     = `DELETE FROM policy_versions WHERE policy_id = $1 AND version = $2`
+	deleteVersions    = `DELETE FROM policy_versions WHERE policy_id = $1`
+	deletePolicyRow   = `DELETE FROM managed_policies WHERE id = $1`
+	countAttachments  = `SELECT count(*) FROM policy_attachments WHERE policy_id = $1`
+	countBoundaryUses = `SELECT (SELECT count(*) FROM users WHERE permissions_boundary = $1 AND permissions_boundary <> '') +
+(SELECT count(*) FROM roles WHERE permissions_boundary = $1 AND permissions_boundary <> '')`
+	selectAttachment = `SELECT 1 FROM policy_attachments WHERE policy_id = $1 AND entity_id = $2`
+	insertAttachment = `INSERT INTO policy_attachments (policy_id, entity_id, entity_kind) VALUES ($1, $2, $3)`
+	deleteAttachment = `DELETE FROM policy_attachments WHERE policy_id = $1 AND entity_id = $2`
+	listAttachedQ    = `SELECT p.name, p.arn, p.path FROM policy_attachments a JOIN managed_policies p ON p.id = a.policy_id
+WHERE a.entity_id = $1 AND lower(p.name) > lower($2::text) COLLATE "C" AND starts_with(p.path, $3) ORDER BY lower(p.name) LIMIT $4`
+	listPolicyUsers = `SELECT 'user', u.id, u.name, u.path FROM policy_attachments a JOIN users u ON u.id = a.entity_id
+WHERE a.policy_id = $1 ORDER BY lower(u.name)`
+	listPolicyGroups = `SELECT 'group', g.id, g.name, g.path FROM policy_attachments a JOIN iam_groups g ON g.id = a.entity_id
+WHERE a.policy_id = $1 ORDER BY lower(g.name)`
+	listPolicyRoles = `SELECT 'role', r.id, r.name, r.path FROM policy_attachments a JOIN roles r ON r.id = a.entity_id
+WHERE a.policy_id = $1 ORDER BY lower(r.name)`
+	listBoundaryUsers = `SELECT 'user', id, name, path FROM users
+WHERE account_id = $1 AND permissions_boundary = $2 AND permissions_boundary <> '' ORDER BY lower(name)`
+	listBoundaryRoles = `SELECT 'role', id, name, path FROM roles
+WHERE account_id = $1 AND permissions_boundary = $2 AND permissions_boundary <> '' ORDER BY lower(name)`
+)
+
+func versionID(n int64) string { return "v" + strconv.FormatInt(n, 10) }
+
+// versionNum parses "vN"; malformed ids match no version (0).
+func versionNum(id string) int64 {
+	n, err := strconv.ParseInt(strings.TrimPrefix(id, "v"), 10, 64)
+	if err != nil || !strings.HasPrefix(id, "v") || n < 1 {
+		return 0
+	}
+	return n
+}
+
+func scanPolicy(sc scanner) (store.ManagedPolicy, error) {
+	var p store.ManagedPolicy
+	var def int64
+	var tags string
+	var created, updated *int64
+	if err := sc.Scan(&p.AccountID, &p.ID, &p.ARN, &p.Name, &p.Path, &p.Description, &def, &tags,
+		&created, &updated, &p.AttachmentCount, &p.BoundaryUsageCount); err != nil {
+		return store.ManagedPolicy{}, err
+	}
+	p.DefaultVersion = versionID(def)
+	p.CreatedAt, p.UpdatedAt = goTime(created), goTime(updated)
+	var err error
+	if p.Tags, err = decodeTags(tags); err != nil {
+		return store.ManagedPolicy{}, fmt.Errorf("policy %q: %w", p.Name, err)
+	}
+	return p, nil
+}
+
+func scanVersion(sc scanner) (store.PolicyVersion, error) {
+	var v store.PolicyVersion
+	var n int64
+	var created *int64
+	if err := sc.Scan(&n, &v.Document, &v.IsDefault, &created); err != nil {
+		return store.PolicyVersion{}, err
+	}
+	v.VersionID = versionID(n)
+	v.CreatedAt = goTime(created)
+	return v, nil
+}
+
+// CreatePolicy implements store.ManagedPolicies.
+func (s *Store) CreatePolicy(ctx context.Context, p store.ManagedPolicy, document string) error {
+	tags, err := encodeTags(p.Tags)
+	if err != nil {
+		return fmt.Errorf("postgres: create policy %q: %w", p.Name, err)
+	}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, insertPolicy, p.AccountID, p.ID, p.ARN, p.Name, p.Path, p.Description,
+			tags, dbTime(p.CreatedAt), dbTime(p.UpdatedAt)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, insertPolicyVersion, p.ID, 1, document, dbTime(p.CreatedAt))
+		return err
+	})
+	return wrap(fmt.Sprintf("create policy %q", p.Name), err)
+}
+
+// GetPolicy implements store.ManagedPolicies.
+func (s *Store) GetPolicy(ctx context.Context, arn string) (store.ManagedPolicy, error) {
+	p, err := scanPolicy(s.pool.QueryRow(ctx, selectPolicyByARN, arn))
+	return p, wrap(fmt.Sprintf("get policy %q", arn), err)
+}
+
+// ListPolicies implements store.ManagedPolicies.
+func (s *Store) ListPolicies(ctx context.Context, accountID string, opt store.PolicyListOptions) (store.Page[store.ManagedPolicy], error) {
+	p, err := queryPage(ctx, s.pool, opt.Limit, scanPolicy, func(p store.ManagedPolicy) string { return p.Name },
+		listPoliciesQ, accountID, opt.Marker, opt.PathPrefix, opt.OnlyAttached, opt.Limit+1)
+	return p, wrap("list policies", err)
+}
+
+type policyRef struct {
+	id              string
+	defaultV, nextV int64
+}
+
+func getPolicyRef(ctx context.Context, tx pgx.Tx, query, arn string) (policyRef, error) {
+	var r policyRef
+	err := tx.QueryRow(ctx, query, arn).Scan(&r.id, &r.defaultV, &r.nextV)
+	return r, err
+}
+
+// DeletePolicy implements store.ManagedPolicies.
+func (s *Store) DeletePolicy(ctx context.Context, arn string) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		ref, err := getPolicyRef(ctx, tx, lockPolicyRef, arn)
+		if err != nil {
+			return err
+		}
+		if err := checkNone(ctx, tx, store.DepPolicyAttachments, countAttachments, ref.id); err != nil {
+			return err
+		}
+		if err := checkNone(ctx, tx, store.DepBoundaryUses, countBoundaryUses, arn); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, countVersions, ref.id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 1 {
+			return &store.DependentsError{Dependent: store.DepPolicyVersions, Count: n - 1}
+		}
+		if _, err := tx.Exec(ctx, deleteVersions, ref.id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, deletePolicyRow, ref.id)
+		return err
+	})
+	return wrap(fmt.Sprintf("delete policy %q", arn), err)
+}
+
+// CreatePolicyVersion implements store.ManagedPolicies. The policy row is
+// locked, so the count, the next number and the insert are atomic.
+func (s *Store) CreatePolicyVersion(ctx context.Context, arn, document string, setDefault bool, at time.Time, maxVersions int) (store.PolicyVersion, error) {
+	var v store.PolicyVersion
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		ref, err := getPolicyRef(ctx, tx, lockPolicyRef, arn)
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, countVersions, ref.id).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxVersions {
+			return fmt.Errorf("%w: %d of %d versions", store.ErrLimit, n, maxVersions)
+		}
+		if _, err := tx.Exec(ctx, insertPolicyVersion, ref.id, ref.nextV, document, dbTime(at)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, bumpNextVersion, ref.id); err != nil {
+			return err
+		}
+		if setDefault {
+			if _, err := tx.Exec(ctx, setDefaultVersion, ref.nextV, dbTime(at), ref.id); err != nil {
+				return err
+			}
+		}
+		v = store.PolicyVersion{VersionID: versionID(ref.nextV), Document: document, IsDefault: setDefault, CreatedAt: at}
+		return nil
+	})
+	return v, wrap(fmt.Sprintf("create version of policy %q", arn), err)
+}
+
+// GetPolicyVersion implements store.ManagedPolicies.
+func (s *Store) GetPolicyVersion(ctx context.Context, arn, id string) (store.PolicyVersion, error) {
+	v, err := scanVersion(s.pool.QueryRow(ctx, selectVersion, arn, versionNum(id)))
+	return v, wrap(fmt.Sprintf("get version %q of policy %q", id, arn), err)
+}
+
+// ListPolicyVersions implements store.ManagedPolicies.
+func (s *Store) ListPolicyVersions(ctx context.Context, arn string) ([]store.PolicyVersion, error) {
+	vs, err := collect(ctx, s.pool, scanVersion, listVersions, arn)
+	if err != nil {
+		return nil, wrap("list policy versions", err)
+	}
+	if len(vs) == 0 {
+		return nil, wrap(fmt.Sprintf("list versions of policy %q", arn), pgx.ErrNoRows)
+	}
+	return vs, nil
+}
+
+// DeletePolicyVersion implements store.ManagedPolicies.
+func (s *Store) DeletePolicyVersion(ctx context.Context, arn, id string) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		ref, err := getPolicyRef(ctx, tx, lockPolicyRef, arn)
+		if err != nil {
+			return err
+		}
+		n := versionNum(id)
+		if n == ref.defaultV {
+			return &store.DependentsError{Dependent: store.DepDefaultVersion, Count: 1}
+		}
+		return affectedOne(tx.Exec(ctx, deleteVersion, ref.id, n))
+	})
+	return wrap(fmt.Sprintf("delete version %q of policy %q", id, arn), err)
+}
+
+// SetDefaultPolicyVersion implements store.ManagedPolicies.
+func (s *Store) SetDefaultPolicyVersion(ctx context.Context, arn, id string, at time.Time) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		ref, err := getPolicyRef(ctx, tx, lockPolicyRef, arn)
+		if err != nil {
+			return err
+		}
+		n := versionNum(id)
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM policy_versions WHERE policy_id = $1 AND version = $2`, ref.id, n).Scan(&one); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, setDefaultVersion, n, dbTime(at), ref.id)
+		return err
+	})
+	return wrap(fmt.Sprintf("set default version %q of policy %q", id, arn), err)
+}
+
+// AttachPolicy implements store.ManagedPolicies. The policy row is
+// share-locked (DeletePolicy waits) and the entity row locked (its quota
+// and delete check see the attachment).
+func (s *Store) AttachPolicy(ctx context.Context, arn string, e store.EntityRef, maxPerEntity int) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		ref, err := getPolicyRef(ctx, tx, lockPolicyRefShared, arn)
+		if err != nil {
+			return fmt.Errorf("policy: %w", err)
+		}
+		if err := lockEntity(ctx, tx, e.Kind, e.ID); err != nil {
+			return fmt.Errorf("%s %q: %w", e.Kind, e.ID, err)
+		}
+		var one int
+		switch err := tx.QueryRow(ctx, selectAttachment, ref.id, e.ID).Scan(&one); {
+		case err == nil:
+			return nil
+		case errors.Is(err, pgx.ErrNoRows):
+		default:
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, countEntityAttached, e.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxPerEntity {
+			return fmt.Errorf("%w: %d of %d attached policies", store.ErrLimit, n, maxPerEntity)
+		}
+		_, err = tx.Exec(ctx, insertAttachment, ref.id, e.ID, string(e.Kind))
+		return err
+	})
+	return wrap(fmt.Sprintf("attach policy %q", arn), err)
+}
+
+// DetachPolicy implements store.ManagedPolicies.
+func (s *Store) DetachPolicy(ctx context.Context, arn, entityID string) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		ref, err := getPolicyRef(ctx, tx, lockPolicyRefShared, arn)
+		if err != nil {
+			return err
+		}
+		return affectedOne(tx.Exec(ctx, deleteAttachment, ref.id, entityID))
+	})
+	return wrap(fmt.Sprintf("detach policy %q", arn), err)
+}
+
+func scanAttached(sc scanner) (store.AttachedPolicy, error) {
+	var a store.AttachedPolicy
+	err := sc.Scan(&a.Name, &a.ARN, &a.Path)
+	return a, err
+}
+
+// ListAttachedPolicies implements store.ManagedPolicies.
+func (s *Store) ListAttachedPolicies(ctx context.Context, entityID string, opt store.ListOptions) (store.Page[store.AttachedPolicy], error) {
+	p, err := queryPage(ctx, s.pool, opt.Limit, scanAttached, func(a store.AttachedPolicy) string { return a.Name },
+		listAttachedQ, entityID, opt.Marker, opt.PathPrefix, opt.Limit+1)
+	return p, wrap("list attached policies", err)
+}
+
+// ListPolicyEntities implements store.ManagedPolicies.
+func (s *Store) ListPolicyEntities(ctx context.Context, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
+	var id string
+	if err := s.pool.QueryRow(ctx, `SELECT id FROM managed_policies WHERE arn = $1`, arn).Scan(&id); err != nil {
+		return nil, wrap(fmt.Sprintf("list entities of policy %q", arn), err)
+	}
+	var out []store.EntityRef
+	for _, q := range []struct {
+		kind  store.EntityKind
+		query string
+	}{{store.EntityUser, listPolicyUsers}, {store.EntityGroup, listPolicyGroups}, {store.EntityRole, listPolicyRoles}} {
+		if kind != "" && kind != q.kind {
+			continue
+		}
+		refs, err := collect(ctx, s.pool, scanEntityRef, q.query, id)
+		if err != nil {
+			return nil, wrap("list policy entities", err)
+		}
+		out = append(out, refs...)
+	}
+	return out, nil
+}
+
+// ListBoundaryEntities implements store.ManagedPolicies.
+func (s *Store) ListBoundaryEntities(ctx context.Context, accountID, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
+	var out []store.EntityRef
+	for _, q := range []struct {
+		kind  store.EntityKind
+		query string
+	}{{store.EntityUser, listBoundaryUsers}, {store.EntityRole, listBoundaryRoles}} {
+		if kind != "" && kind != q.kind {
+			continue
+		}
+		refs, err := collect(ctx, s.pool, scanEntityRef, q.query, accountID, arn)
+		if err != nil {
+			return nil, wrap("list boundary entities", err)
+		}
+		out = append(out, refs...)
+	}
+	return out, nil
+}
+
+func scanEntityRef(sc scanner) (store.EntityRef, error) {
+	var e store.EntityRef
+	var k string
+	if err := sc.Scan(&k, &e.ID, &e.Name, &e.Path); err != nil {
+		return e, err
+	}
+	e.Kind = store.EntityKind(k)
+	return e, nil
+}

@@ -1,0 +1,361 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/castellan-sts/castellan/internal/secret"
+	"github.com/castellan-sts/castellan/internal/store"
+	"github.com/castellan-sts/castellan/internal/store/sqlite"
+	"github.com/castellan-sts/castellan/internal/store/storetest"
+)
+
+// envURL names the variable holding the test database's URL; .ci/run sets
+// it (always, in CI).
+const envURL = "CASTELLAN_TEST_POSTGRES"
+
+// testURL returns the test database URL, skipping the test without one.
+func testURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(envURL)
+	if u == "" {
+		t.Skipf("%s is not set: skipping PostgreSQL tests (.ci/run starts a server and sets it, e.g. postgres://castellan:castellan@127.0.0.1:55432/castellan_test?sslmode=disable)", envURL)
+	}
+	return u
+}
+
+func testBox(t testing.TB) *secret.Box {
+	t.Helper()
+	key := make([]byte, secret.MasterKeySize)
+	for i := range key {
+		key[i] = byte(i + 1)
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
+// freshSchema returns the name of a new, empty schema that is dropped when
+// the test ends: each test gets its own tables, so tests are independent
+// and may share the database with other runs.
+func freshSchema(t testing.TB, url string) string {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	name := "ct_" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("dropping schema %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// openFresh opens a store in a fresh schema.
+func openFresh(t testing.TB, opts ...Option) (*Store, string) {
+	t.Helper()
+	url := testURL(t)
+	schema := freshSchema(t, url)
+	s, err := Open(context.Background(), url, testBox(t), append(opts, WithSchema(schema))...)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s, schema
+}
+
+func TestConformance(t *testing.T) {
+	testURL(t)
+	storetest.RunTests(t, func(t *testing.T) store.Store {
+		s, _ := openFresh(t)
+		return s
+	})
+}
+
+// TestMigrationsInStep: both backends have the same migration versions and
+// names, so a schema change lands in both (and the versions mean the same).
+func TestMigrationsInStep(t *testing.T) {
+	var pg, lite []string
+	for _, m := range Migrations() {
+		pg = append(pg, m.Name)
+	}
+	for _, m := range sqlite.Migrations() {
+		lite = append(lite, m.Name)
+	}
+	if diff := cmp.Diff(lite, pg); diff != "" {
+		t.Errorf("PostgreSQL migrations differ from SQLite's (-sqlite +postgres):\n%s", diff)
+	}
+}
+
+// TestConcurrentOpen: nodes starting at once on an empty schema migrate it
+// exactly once (the advisory lock) and all open.
+func TestConcurrentOpen(t *testing.T) {
+	url := testURL(t)
+	schema := freshSchema(t, url)
+	const nodes = 6
+	var wg sync.WaitGroup
+	stores := make([]*Store, nodes)
+	errs := make([]error, nodes)
+	for i := range nodes {
+		wg.Go(func() { stores[i], errs[i] = Open(t.Context(), url, testBox(t), WithSchema(schema)) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	var n int
+	if err := stores[0].pool.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(Migrations()); n != want {
+		t.Errorf("schema_migrations has %d rows, want %d", n, want)
+	}
+	// A reopen applies nothing and WithoutAutoMigrate accepts the schema.
+	applied, err := Migrate(t.Context(), url, WithSchema(schema))
+	if err != nil || len(applied) != 0 {
+		t.Errorf("Migrate on a migrated schema = %d applied, %v; want none", len(applied), err)
+	}
+	s, err := Open(t.Context(), url, testBox(t), WithSchema(schema), WithoutAutoMigrate())
+	if err != nil {
+		t.Fatalf("Open(WithoutAutoMigrate) on a migrated schema: %v", err)
+	}
+	s.Close()
+}
+
+func TestWithoutAutoMigrate(t *testing.T) {
+	url := testURL(t)
+	schema := freshSchema(t, url)
+	_, err := Open(t.Context(), url, testBox(t), WithSchema(schema), WithoutAutoMigrate())
+	if !errors.Is(err, ErrPendingMigrations) {
+		t.Errorf("Open(WithoutAutoMigrate) on an empty schema = %v, want ErrPendingMigrations", err)
+	}
+}
+
+// TestNoSecretInClear: the rows hold only sealed secrets.
+func TestNoSecretInClear(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openFresh(t)
+	defer s.Close()
+	const acct = "123456789012"
+	if err := s.CreateAccount(ctx, store.Account{ID: acct, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{"wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY1", "keyring-signing-key-0123456789abcdef012345", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}
+	if err := s.CreateAccessKey(ctx, store.AccessKey{AccountID: acct, ID: "AKIAROOTKEY000000001", Secret: secret.New(secrets[0]), Status: store.KeyActive, CreatedAt: time.Now()}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddKeyringKey(ctx, store.KeyringKey{ID: "kr1", Secret: secret.New(secrets[1]), CreatedAt: time.Now(), Primary: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMFADevice(ctx, store.MFADevice{AccountID: acct, SerialNumber: "arn:aws:iam::" + acct + ":mfa/d", Name: "d", Path: "/", Seed: secret.New(secrets[2]), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	var dump string
+	for _, q := range []string{
+		`SELECT string_agg(t::text, ',') FROM access_keys t`,
+		`SELECT string_agg(t::text, ',') FROM keyring_keys t`,
+		`SELECT string_agg(t::text, ',') FROM mfa_devices t`,
+	} {
+		var part string
+		if err := s.pool.QueryRow(ctx, q).Scan(&part); err != nil {
+			t.Fatal(err)
+		}
+		dump += part
+	}
+	for _, sec := range secrets {
+		if strings.Contains(dump, sec) || strings.Contains(dump, hex.EncodeToString([]byte(sec))) {
+			t.Errorf("secret %.8s… found in clear in the rows", sec)
+		}
+	}
+	if !strings.Contains(dump, "AKIAROOTKEY000000001") {
+		t.Error("key id not found in the rows; the search does not see them")
+	}
+}
+
+// recorder collects the changes a subscription delivers.
+type recorder struct {
+	mu sync.Mutex
+	cs []store.Change
+	ch chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{ch: make(chan struct{}, 1000)} }
+
+func (r *recorder) add(c store.Change) {
+	r.mu.Lock()
+	r.cs = append(r.cs, c)
+	r.mu.Unlock()
+	r.ch <- struct{}{}
+}
+
+// waitFor waits until the recorded changes end with want (5s at most).
+func (r *recorder) waitFor(t *testing.T, want ...store.Change) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		r.mu.Lock()
+		got := append([]store.Change(nil), r.cs...)
+		r.mu.Unlock()
+		if len(got) >= len(want) && cmp.Equal(got[len(got)-len(want):], want) {
+			return
+		}
+		select {
+		case <-r.ch:
+		case <-deadline:
+			t.Fatalf("changes = %v, want them to end with %v", got, want)
+		}
+	}
+}
+
+func (r *recorder) reset() {
+	r.mu.Lock()
+	r.cs = nil
+	r.mu.Unlock()
+}
+
+// TestNotify: a change committed through one store (node) reaches the
+// subscribers of another, in commit order; a rolled-back change does not;
+// a lost listener connection reconnects and reports a resync.
+func TestNotify(t *testing.T) {
+	ctx := t.Context()
+	url := testURL(t)
+	schema := freshSchema(t, url)
+	a, err := Open(ctx, url, testBox(t), WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, url, testBox(t), WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rec := newRecorder()
+	if err := b.Subscribe(ctx, rec.add); err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+
+	const acct = "123456789012"
+	if err := a.CreateAccount(ctx, store.Account{ID: acct, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	u := store.User{AccountID: acct, ID: "AIDAUSER", Name: "alice", Path: "/", CreatedAt: time.Now()}
+	if err := a.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	k := store.AccessKey{AccountID: acct, ID: "AKIAKEY", UserID: u.ID, Secret: secret.New("s"), Status: store.KeyActive, CreatedAt: time.Now()}
+	steps := []struct {
+		name string
+		do   func() error
+		want []store.Change
+	}{
+		{"create key", func() error { return a.CreateAccessKey(ctx, k, 2) }, []store.Change{{store.ChangeAccessKey, k.ID}}},
+		{"deactivate key", func() error { return a.UpdateAccessKeyStatus(ctx, k.ID, store.KeyInactive) },
+			[]store.Change{{store.ChangeAccessKey, k.ID}}},
+		{"delete key", func() error { return a.DeleteAccessKey(ctx, k.ID) }, []store.Change{{store.ChangeAccessKey, k.ID}}},
+		{"retag user", func() error {
+			_, err := a.UpdateUser(ctx, acct, "alice", func(u *store.User) error { u.Tags = []store.Tag{{Key: "k", Value: "v"}}; return nil })
+			return err
+		}, []store.Change{{store.ChangeUser, u.ID}}},
+		{"delete user", func() error { return a.DeleteUser(ctx, acct, "alice") }, []store.Change{{store.ChangeUser, u.ID}}},
+		{"keyring key", func() error {
+			return a.AddKeyringKey(ctx, store.KeyringKey{ID: "k1", Secret: secret.New("x"), CreatedAt: time.Now(), Primary: true})
+		}, []store.Change{{store.ChangeKeyring, ""}}},
+		{"revocation", func() error {
+			return a.PutRevocation(ctx, store.Revocation{Kind: store.RevokeKey, Subject: "ASIAX", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+		}, []store.Change{{store.ChangeRevocation, ""}}},
+	}
+	for _, st := range steps {
+		rec.reset()
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		rec.waitFor(t, st.want...)
+	}
+
+	// Failed changes notify nothing: the key limit refuses the third key,
+	// and the status update of an unknown key rolls back.
+	rec.reset()
+	for _, err := range []error{
+		a.UpdateAccessKeyStatus(ctx, "AKIANOPE", store.KeyInactive),
+		a.DeleteAccessKey(ctx, "AKIANOPE"),
+	} {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("change of an unknown key = %v, want ErrNotFound", err)
+		}
+	}
+	if err := a.PutRevocation(ctx, store.Revocation{Kind: store.RevokeKey, Subject: "ASIAY", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, store.Change{Kind: store.ChangeRevocation})
+	rec.mu.Lock()
+	if len(rec.cs) != 1 {
+		t.Errorf("after two failed changes and a revocation: %v, want only the revocation", rec.cs)
+	}
+	rec.mu.Unlock()
+
+	// Kill the listener's connection: it reconnects and reports a resync,
+	// then delivers again.
+	rec.reset()
+	var killed int
+	if err := a.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND query = $1`, `LISTEN `+pgx.Identifier{b.channel}.Sanitize()).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed != 1 {
+		t.Fatalf("terminated %d listener connections, want 1", killed)
+	}
+	rec.waitFor(t, store.Change{Kind: store.ChangeResync})
+	if err := a.PutRevocation(ctx, store.Revocation{Kind: store.RevokeKey, Subject: "ASIAZ", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, store.Change{Kind: store.ChangeResync}, store.Change{Kind: store.ChangeRevocation})
+
+	// Close ends the subscription.
+	b.Close()
+	done := make(chan struct{})
+	go func() { b.listeners.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the subscription")
+	}
+}
+
+// TestChannelName: one channel per schema, within PostgreSQL's limit.
+func TestChannelName(t *testing.T) {
+	for _, tc := range []struct{ schema, want string }{
+		{"public", "castellan_changes"},
+		{"prod", "castellan_changes.prod"},
+	} {
+		if got := channelName(tc.schema); got != tc.want {
+			t.Errorf("channelName(%q) = %q, want %q", tc.schema, got, tc.want)
+		}
+	}
+	long := channelName(strings.Repeat("s", 100))
+	if len(long) > maxChannelLen || long == channelName(strings.Repeat("t", 100)) {
+		t.Errorf("channelName(long) = %q: want ≤ %d bytes and distinct per schema", long, maxChannelLen)
+	}
+}
