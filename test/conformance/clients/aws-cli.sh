@@ -19,8 +19,19 @@ op_cli=$("$py" "$here/util.py" kebab "$CONF_OP")
 params=${CONF_PARAMS:-}
 [[ -n $params ]] || params='{}'
 
+# The parameters as options, the way people type them (--cli-input-json is refused by
+# customised commands such as create-virtual-mfa-device).
+mapfile -d '' opts < <("$py" "$here/util.py" cli-args "$params")
 args=("$aws_bin" "$CONF_SERVICE" "$op_cli" --endpoint-url "$CONF_ENDPOINT" --region "$CONF_REGION"
-      --output json --cli-input-json "$params" --debug)
+      --output json --debug "${opts[@]}")
+# CLI customisation: create-virtual-mfa-device requires --outfile/--bootstrap-method and
+# moves the seed from the output to the file; it is put back below (base64, as the
+# other drivers print blobs).
+seedfile=''
+if [[ $CONF_SERVICE.$CONF_OP == iam.CreateVirtualMFADevice ]]; then
+  seedfile=$(mktemp -u)
+  args+=(--outfile "$seedfile" --bootstrap-method Base32StringSeed)
+fi
 prefix=()
 case ${CONF_SIGNING:-normal} in
   normal) ;;
@@ -36,7 +47,7 @@ case ${CONF_SIGNING:-normal} in
 esac
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" ${seedfile:+"$seedfile"}' EXIT
 # A clean configuration: only what the step gives, nothing from ~/.aws or the environment.
 creds=(AWS_CONFIG_FILE=/dev/null
        AWS_ACCESS_KEY_ID="${CONF_AKID:-AKIDUNUSEDFORUNSIGNED}"
@@ -65,6 +76,7 @@ if ((rc == 0)); then
   [[ -n $status ]] && emit HTTPStatus "$status"
   [[ -n $rid ]] && emit RequestId "$rid"
   "$py" "$here/util.py" flatten-json <"$tmp/out" || emit Error "aws CLI printed no JSON: $(head -c 300 "$tmp/out")"
+  [[ -n $seedfile && -s $seedfile ]] && emit VirtualMFADevice.Base32StringSeed "$(base64 -w0 "$seedfile")"
   exit 0
 fi
 line=$(grep -E '^An error occurred \(' "$tmp/err" | tail -n1 || true)

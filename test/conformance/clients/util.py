@@ -6,6 +6,7 @@
   util.py flatten-query-json  < JSON      -> the same, from the JSON form of a query answer
   util.py query-body OP VERSION PARAMS_JSON -> x-www-form-urlencoded body
   util.py kebab OP                         -> botocore's xform_name(OP, '-')
+  util.py cli-args PARAMS_JSON             -> the aws CLI's options for them, NUL-separated
 
 Flattening rules (identical in every driver, see README.md):
   nested keys are joined with '.', list items are numbered from 0
@@ -151,6 +152,19 @@ def main(argv):
         out = [("Action", op), ("Version", version)]
         query_params("", params, out)
         sys.stdout.write(urllib.parse.urlencode(out, quote_via=urllib.parse.quote))
+    elif cmd == "cli-args":
+        # As a person types them: --user-name alice, --tags '[{"Key": ...}]' (JSON for
+        # lists and structures), --flag / --no-flag for booleans.
+        out = []
+        for k, v in json.loads(argv[2] or "{}").items():
+            opt = "--" + kebab(k)
+            if isinstance(v, bool):
+                out.append(opt if v else "--no-" + kebab(k))
+            elif isinstance(v, (dict, list)):
+                out += [opt, json.dumps(v)]
+            else:
+                out += [opt, str(v)]
+        sys.stdout.write("".join(a + "\0" for a in out))
     elif cmd == "kebab":
         sys.stdout.write(kebab(argv[2]))
     else:
