@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,11 +111,10 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 // BenchmarkVerifyKeyCount shows the cached key lookup does not depend on
-// how many keys the store holds (10 vs 10,000 here; the IAM benchmark
-// seeds 100,000).
+// how many keys the store holds: 10 against 100,000 (target ≤ 1.2×).
 func BenchmarkVerifyKeyCount(b *testing.B) {
-	for _, n := range []int{10, 10_000} {
+	for _, n := range []int{10, 100_000} {
 		f := newFixture(b, n)
-		b.Run(map[int]string{10: "keys=10", 10_000: "keys=10000"}[n], func(b *testing.B) { benchVerify(b, f, f.longTerm) })
+		b.Run("keys="+strconv.Itoa(n), func(b *testing.B) { benchVerify(b, f, f.longTerm) })
 	}
 }
