@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -228,6 +229,74 @@ func (s *Service) attachedDetails(ctx context.Context, entityID string) ([]Attac
 	return out, err
 }
 
+// detailPage reads the page of GetAccountAuthorizationDetails' items after
+// marker: users, groups, roles and policies (as filter selects), each by
+// name, limit of them.
+func (s *Service) detailPage(ctx context.Context, filter []string, marker string, limit int) ([]any, Paging, error) {
+	type kind struct {
+		rank, filter string
+		list         func(store.ListOptions) ([]any, string, error)
+	}
+	kinds := []kind{
+		{"1", "User", func(o store.ListOptions) ([]any, string, error) {
+			p, err := s.st.ListUsers(ctx, s.account, o)
+			return anys(p.Items), p.Next, err
+		}},
+		{"2", "Group", func(o store.ListOptions) ([]any, string, error) {
+			p, err := s.st.ListGroups(ctx, s.account, o)
+			return anys(p.Items), p.Next, err
+		}},
+		{"3", "Role", func(o store.ListOptions) ([]any, string, error) {
+			p, err := s.st.ListRoles(ctx, s.account, o)
+			return anys(p.Items), p.Next, err
+		}},
+		{"4", "LocalManagedPolicy", func(o store.ListOptions) ([]any, string, error) {
+			p, err := s.st.ListPolicies(ctx, s.account, store.PolicyListOptions{ListOptions: o})
+			return anys(p.Items), p.Next, err
+		}},
+	}
+	markRank, markName, _ := strings.Cut(marker, ":")
+	var items []any
+	need := limit + 1 // one more tells whether the listing is truncated
+	for _, k := range kinds {
+		if len(filter) > 0 && !slices.Contains(filter, k.filter) || markRank > k.rank {
+			continue
+		}
+		opt := store.ListOptions{Limit: need}
+		if k.rank == markRank {
+			opt.Marker = markName
+		}
+		for need > 0 {
+			got, next, err := k.list(opt)
+			if err != nil {
+				return nil, Paging{}, err
+			}
+			items = append(items, got...)
+			need -= len(got)
+			if next == "" {
+				break
+			}
+			opt.Marker, opt.Limit = next, max(need, 1)
+		}
+		if need <= 0 {
+			break
+		}
+	}
+	if len(items) > limit {
+		items = items[:limit]
+		return items, Paging{IsTruncated: true, Marker: detailKey(items[limit-1])}, nil
+	}
+	return items, Paging{}, nil
+}
+
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
 // detailKey orders GetAccountAuthorizationDetails' items: users, groups,
 // roles, policies, each by name.
 func detailKey(it any) string {
@@ -246,55 +315,13 @@ func detailKey(it any) string {
 
 // GetAccountAuthorizationDetails reports every user, group, role and
 // managed policy with their policies, paged across the four lists in that
-// order. It reads the whole account per page: meant for audits, not for hot
-// paths.
+// order (the marker is the last item's detailKey, so paging is stable
+// under concurrent writes and each page reads only its own items).
 func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, _ *identity.Call, in *GetAccountAuthorizationDetailsInput) (*GetAccountAuthorizationDetailsOutput, error) {
-	want := map[string]bool{}
-	for _, f := range in.Filter {
-		want[f] = true
+	page, pg, err := s.detailPage(ctx, in.Filter, in.Marker, listOptions("", in.MaxItems, "").Limit)
+	if err != nil {
+		return nil, err
 	}
-	all := len(want) == 0
-	var items []any
-	if all || want["User"] {
-		us, err := listAll(1000, func(o store.ListOptions) (store.Page[store.User], error) { return s.st.ListUsers(ctx, s.account, o) })
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range us {
-			items = append(items, u)
-		}
-	}
-	if all || want["Group"] {
-		gs, err := listAll(1000, func(o store.ListOptions) (store.Page[store.Group], error) { return s.st.ListGroups(ctx, s.account, o) })
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range gs {
-			items = append(items, g)
-		}
-	}
-	if all || want["Role"] {
-		rs, err := listAll(1000, func(o store.ListOptions) (store.Page[store.Role], error) { return s.st.ListRoles(ctx, s.account, o) })
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rs {
-			items = append(items, r)
-		}
-	}
-	if all || want["LocalManagedPolicy"] {
-		ps, err := listAll(1000, func(o store.ListOptions) (store.Page[store.ManagedPolicy], error) {
-			return s.st.ListPolicies(ctx, s.account, store.PolicyListOptions{ListOptions: o})
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range ps {
-			items = append(items, p)
-		}
-	}
-	page, pg := pageByKey(items, detailKey, in.Marker, in.MaxItems)
-	var err error
 	out := &GetAccountAuthorizationDetailsOutput{Paging: pg,
 		UserDetailList: []UserDetail{}, GroupDetailList: []GroupDetail{}, RoleDetailList: []RoleDetail{}, Policies: []ManagedPolicyDetail{}}
 	for _, it := range page {
