@@ -80,7 +80,9 @@ func wantDecisive(t *testing.T, d decodedExplanation, policyType, effect, sid st
 	}
 }
 
-func (e *env) userARN(name string) string { return "arn:aws:iam::" + e.app.AccountID() + ":user/" + name }
+func (e *env) userARN(name string) string {
+	return "arn:aws:iam::" + e.app.AccountID() + ":user/" + name
+}
 
 func (e *env) createPolicy(t *testing.T, name, doc string) string {
 	t.Helper()
