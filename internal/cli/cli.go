@@ -63,6 +63,7 @@ func Main(ctx context.Context, args []string, streams IO) int {
 	root.AddCommand(newCredentialsCmd(streams))
 	root.AddCommand(newRotateKeysCmd(streams))
 	root.AddCommand(newAuditCmd(streams), newReportCmd(streams))
+	root.AddCommand(newPolicyCmd(streams))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
