@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/secret"
 	"github.com/castellan-sts/castellan/internal/server"
 	"github.com/castellan-sts/castellan/internal/store"
+	"github.com/castellan-sts/castellan/internal/store/postgres"
 	"github.com/castellan-sts/castellan/internal/store/sqlite"
 	"github.com/castellan-sts/castellan/internal/sts"
 	"github.com/castellan-sts/castellan/internal/token"
@@ -47,6 +49,7 @@ type App struct {
 	account  string
 	registry *prometheus.Registry
 	usage    *authn.Usage
+	source   *authn.Source // the long-term key cache (notify.go invalidates it)
 	keyring  *token.Keyring
 	deny     *token.DenySet
 	audit    *auditParts // audit.go
@@ -119,6 +122,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	}
 	keyring.SetRevoker(a.deny)
 	source := authn.NewSource(authn.Config{Keys: a.store, Sessions: keyring, Now: a.now, Logger: a.log})
+	a.source = source
 	a.usage = authn.NewUsage(a.store, a.log)
 	verifier := &sigv4.Verifier{
 		Credentials: source,
@@ -162,6 +166,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	a.handler = srv
 	bg, stop := context.WithCancel(context.Background())
 	a.stop, a.done = stop, make(chan struct{})
+	a.subscribe(bg) // notify.go: caches follow other nodes' changes
 	go func() {
 		defer close(a.done)
 		wait := a.runAudit(bg)
@@ -178,9 +183,16 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 }
 
 func openStore(ctx context.Context, cfg *config.Config, box *secret.Box) (store.Store, error) {
+	if strings.HasPrefix(cfg.StoreURL, "postgres://") || strings.HasPrefix(cfg.StoreURL, "postgresql://") {
+		st, err := postgres.Open(ctx, cfg.StoreURL, box)
+		if err != nil {
+			return nil, fmt.Errorf("opening store: %w", err)
+		}
+		return st, nil
+	}
 	path := cfg.SQLitePath()
 	if path == "" {
-		return nil, fmt.Errorf("--store-url %q: unsupported store (want a SQLite path or sqlite:// URL)", cfg.StoreURL)
+		return nil, fmt.Errorf("--store-url %q: unsupported store (want a SQLite path, a sqlite:// or a postgres:// URL)", cfg.StoreURL)
 	}
 	st, err := sqlite.Open(ctx, path, box)
 	if err != nil {

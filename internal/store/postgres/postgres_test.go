@@ -271,21 +271,21 @@ func TestNotify(t *testing.T) {
 		do   func() error
 		want []store.Change
 	}{
-		{"create key", func() error { return a.CreateAccessKey(ctx, k, 2) }, []store.Change{{store.ChangeAccessKey, k.ID}}},
+		{"create key", func() error { return a.CreateAccessKey(ctx, k, 2) }, []store.Change{{Kind: store.ChangeAccessKey, ID: k.ID}}},
 		{"deactivate key", func() error { return a.UpdateAccessKeyStatus(ctx, k.ID, store.KeyInactive) },
-			[]store.Change{{store.ChangeAccessKey, k.ID}}},
-		{"delete key", func() error { return a.DeleteAccessKey(ctx, k.ID) }, []store.Change{{store.ChangeAccessKey, k.ID}}},
+			[]store.Change{{Kind: store.ChangeAccessKey, ID: k.ID}}},
+		{"delete key", func() error { return a.DeleteAccessKey(ctx, k.ID) }, []store.Change{{Kind: store.ChangeAccessKey, ID: k.ID}}},
 		{"retag user", func() error {
 			_, err := a.UpdateUser(ctx, acct, "alice", func(u *store.User) error { u.Tags = []store.Tag{{Key: "k", Value: "v"}}; return nil })
 			return err
-		}, []store.Change{{store.ChangeUser, u.ID}}},
-		{"delete user", func() error { return a.DeleteUser(ctx, acct, "alice") }, []store.Change{{store.ChangeUser, u.ID}}},
+		}, []store.Change{{Kind: store.ChangeUser, ID: u.ID}}},
+		{"delete user", func() error { return a.DeleteUser(ctx, acct, "alice") }, []store.Change{{Kind: store.ChangeUser, ID: u.ID}}},
 		{"keyring key", func() error {
 			return a.AddKeyringKey(ctx, store.KeyringKey{ID: "k1", Secret: secret.New("x"), CreatedAt: time.Now(), Primary: true})
-		}, []store.Change{{store.ChangeKeyring, ""}}},
+		}, []store.Change{{Kind: store.ChangeKeyring, ID: ""}}},
 		{"revocation", func() error {
 			return a.PutRevocation(ctx, store.Revocation{Kind: store.RevokeKey, Subject: "ASIAX", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
-		}, []store.Change{{store.ChangeRevocation, ""}}},
+		}, []store.Change{{Kind: store.ChangeRevocation, ID: ""}}},
 	}
 	for _, st := range steps {
 		rec.reset()

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"context"
+
+	"github.com/castellan-sts/castellan/internal/store"
+)
+
+// subscribe makes this node's caches follow changes committed by any node,
+// when the store can tell (store.Notifier: PostgreSQL). Without it (SQLite,
+// one process) the local invalidations and the caches' TTLs suffice.
+func (a *App) subscribe(ctx context.Context) {
+	n, ok := a.store.(store.Notifier)
+	if !ok {
+		return
+	}
+	if err := n.Subscribe(ctx, func(c store.Change) { a.applyChange(ctx, c) }); err != nil {
+		// It keeps retrying; caches fall back on their TTLs meanwhile.
+		a.log.Warn("listening for other nodes' changes", "err", err)
+	}
+}
+
+// applyChange drops or reloads what a change makes stale.
+func (a *App) applyChange(ctx context.Context, c store.Change) {
+	switch c.Kind {
+	case store.ChangeAccessKey:
+		a.source.Invalidate(c.ID)
+	case store.ChangeUser:
+		// Cached principals embed the user's name, path and tags.
+		a.source.InvalidateAll()
+	case store.ChangeKeyring:
+		a.reloadKeyring(ctx)
+	case store.ChangeRevocation:
+		a.refreshDeny(ctx)
+	case store.ChangeResync:
+		a.log.Info("change notifications resumed; reloading caches")
+		a.source.InvalidateAll()
+		a.reloadKeyring(ctx)
+		a.refreshDeny(ctx)
+	}
+}
+
+func (a *App) reloadKeyring(ctx context.Context) {
+	if err := a.keyring.Reload(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("reloading the keyring after a change", "err", err)
+	}
+}
+
+func (a *App) refreshDeny(ctx context.Context) {
+	if err := a.deny.Refresh(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("refreshing the revocation deny set after a change", "err", err)
+	}
+}
