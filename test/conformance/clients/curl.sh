@@ -31,7 +31,8 @@ url="${CONF_ENDPOINT%/}/"
 case ${CONF_METHOD:-POST} in
   # Like a person would type it: -d gives Content-Type application/x-www-form-urlencoded.
   POST) args+=(-X POST --data-binary "$query") ;;
-  GET) url+="?$query" ;;
+  GET) query=$("$py" "$here/util.py" query-string "$CONF_OP" "$version" "${CONF_PARAMS:-}")
+       url+="?$query" ;;
   *) emit Error "curl driver: unknown CONF_METHOD $CONF_METHOD"; exit 0 ;;
 esac
 [[ -n ${CONF_ACCEPT:-} ]] && args+=(-H "Accept: $CONF_ACCEPT")

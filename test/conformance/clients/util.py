@@ -5,6 +5,7 @@
   util.py flatten-xml         < XML       -> "Path<TAB>value" lines (query protocol response)
   util.py flatten-query-json  < JSON      -> the same, from the JSON form of a query answer
   util.py query-body OP VERSION PARAMS_JSON -> x-www-form-urlencoded body
+  util.py query-string OP VERSION PARAMS_JSON -> a canonical (sorted, RFC 3986) query string
   util.py kebab OP                         -> botocore's xform_name(OP, '-')
   util.py cli-args PARAMS_JSON             -> the aws CLI's options for them, NUL-separated
 
@@ -147,11 +148,18 @@ def main(argv):
         flatten_xml(sys.stdin.read())
     elif cmd == "flatten-query-json":
         flatten_query_json(sys.stdin.read())
-    elif cmd == "query-body":
+    elif cmd in ("query-body", "query-string"):
         op, version, params = argv[2], argv[3], json.loads(argv[4] or "{}")
         out = [("Action", op), ("Version", version)]
         query_params("", params, out)
-        sys.stdout.write(urllib.parse.urlencode(out, quote_via=urllib.parse.quote))
+        if cmd == "query-string":
+            # For a URL that curl signs: curl < 8.1 puts the query into the canonical
+            # request as it is, so send it the way SigV4 canonicalises it: RFC 3986
+            # encoding (only A-Za-z0-9-_.~ bare), sorted by name then value.
+            enc = [(urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~")) for k, v in out]
+            sys.stdout.write("&".join("%s=%s" % kv for kv in sorted(enc)))
+        else:
+            sys.stdout.write(urllib.parse.urlencode(out, quote_via=urllib.parse.quote))
     elif cmd == "cli-args":
         # As a person types them: --user-name alice, --tags '[{"Key": ...}]' (JSON for
         # lists and structures), --flag / --no-flag for booleans.
