@@ -29,9 +29,10 @@ into the shared config file (AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE are
 honoured). Other profiles, comments and settings are kept as they are; the files
 are written atomically with mode 0600.
 
-Without value flags it asks for each value (Enter keeps the current one); the
-secret is read without echo on a terminal, or as a line of standard input in a
-script. The key's shape is checked before anything is written; --verify then
+It asks for each of key id, secret, region, output and endpoint URL that no flag
+gives (Enter keeps the current value); the secret is read without echo on a
+terminal, or as a line of standard input. Scripts pass --no-input, or the secret
+with --secret-access-key-stdin (no prompts then). The key's shape is checked before anything is written; --verify then
 calls GetCallerIdentity with the new profile.
 
 Role profiles: --role-arn with --source-profile (and --mfa-serial,
@@ -74,26 +75,31 @@ sets any command; --credential-process-from SRC sets this castellan binary's
 				}
 				s.SecretAccessKey = strings.TrimSpace(string(b))
 			}
-			anyFlag := false
-			cmd.Flags().Visit(func(f *pflag.Flag) {
-				if f.Name != "profile" && f.Name != "output" && f.Name != "verify" {
-					anyFlag = true
-				}
-			})
-			if !anyFlag && !noInput {
+			// Prompt for what the flags leave open, unless this is a script
+			// (--no-input, the secret on stdin) or a role/process profile.
+			given := map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { given[f.Name] = true })
+			interactive := !noInput && !secretStdin
+			for _, n := range []string{"role-arn", "source-profile", "credential-process", "credential-process-from", "mfa-serial", "unset"} {
+				interactive = interactive && !given[n]
+			}
+			if interactive {
 				p := &client.Prompter{In: streams.Stdin, Out: streams.Stderr}
 				ask := []struct {
-					label, shown, cur string
-					dst               *string
-					secret            bool
+					label, shown, cur, flag string
+					dst                     *string
+					secret                  bool
 				}{
-					{"AWS Access Key ID", client.MaskKeyID(cur.AccessKeyID), cur.AccessKeyID, &s.AccessKeyID, false},
-					{"AWS Secret Access Key", client.MaskSecret(cur.SecretAccessKey), cur.SecretAccessKey, &s.SecretAccessKey, true},
-					{"Default region name", cur.Region, cur.Region, &s.Region, false},
-					{"Default output format", cur.Output, cur.Output, &s.Output, false},
-					{"Endpoint URL (Castellan)", cur.EndpointURL, cur.EndpointURL, &s.EndpointURL, false},
+					{"AWS Access Key ID", client.MaskKeyID(cur.AccessKeyID), cur.AccessKeyID, "access-key-id", &s.AccessKeyID, false},
+					{"AWS Secret Access Key", client.MaskSecret(cur.SecretAccessKey), cur.SecretAccessKey, "secret-access-key-stdin", &s.SecretAccessKey, true},
+					{"Default region name", cur.Region, cur.Region, "region", &s.Region, false},
+					{"Default output format", cur.Output, cur.Output, "default-output", &s.Output, false},
+					{"Endpoint URL (Castellan)", cur.EndpointURL, cur.EndpointURL, "endpoint-url", &s.EndpointURL, false},
 				}
 				for _, q := range ask {
+					if given[q.flag] {
+						continue
+					}
 					var v string
 					var err error
 					if q.secret {
@@ -111,6 +117,15 @@ sets any command; --credential-process-from SRC sets this castellan binary's
 				}
 				if s.SecretAccessKey == cur.SecretAccessKey {
 					s.SecretAccessKey = ""
+				}
+				if s.Region == cur.Region {
+					s.Region = ""
+				}
+				if s.Output == cur.Output {
+					s.Output = ""
+				}
+				if s.EndpointURL == cur.EndpointURL {
+					s.EndpointURL = ""
 				}
 			}
 			if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {

@@ -88,6 +88,19 @@ func TestConfigure(t *testing.T) {
 		}
 	})
 
+	t.Run("prompts only for what flags leave open", func(t *testing.T) {
+		r := run(t, testKeyID+"\n"+testSecret+"\n\n", "configure", "--profile", "p2", "--region", "us-west-2", "--endpoint-url", "http://127.0.0.1:9")
+		if r.code != 0 {
+			t.Fatalf("configure: %d %s", r.code, r.stderr)
+		}
+		if strings.Contains(r.stderr, "region name") || !strings.Contains(r.stderr, "AWS Secret Access Key [None]") {
+			t.Errorf("prompts:\n%s", r.stderr)
+		}
+		sc, _ := loadProfile(t, "p2")
+		if sc.Region != "us-west-2" || sc.Credentials.AccessKeyID != testKeyID || sc.Credentials.SecretAccessKey != testSecret || sc.BaseEndpoint != "http://127.0.0.1:9" {
+			t.Errorf("profile p2: %+v", sc)
+		}
+	})
 	t.Run("rejects bad keys and writes nothing", func(t *testing.T) {
 		before := h.read(h.files.credentials)
 		for _, tc := range []struct{ name, id, secret, want string }{
