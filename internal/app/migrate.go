@@ -1,0 +1,40 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/castellan-sts/castellan/internal/config"
+	"github.com/castellan-sts/castellan/internal/store/postgres"
+	"github.com/castellan-sts/castellan/internal/store/sqlite"
+)
+
+// Migrate applies the store's pending schema migrations (serve does it at
+// start; this is the explicit `castellan migrate`). It returns the
+// versions applied, as "NNNN_name".
+func Migrate(ctx context.Context, cfg config.Config) ([]string, error) {
+	var names []string
+	if strings.HasPrefix(cfg.StoreURL, "postgres://") || strings.HasPrefix(cfg.StoreURL, "postgresql://") {
+		ms, err := postgres.Migrate(ctx, cfg.StoreURL)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			names = append(names, fmt.Sprintf("%04d_%s", m.Version, m.Name))
+		}
+		return names, nil
+	}
+	path := cfg.SQLitePath()
+	if path == "" {
+		return nil, fmt.Errorf("--store-url %q: unsupported store", cfg.StoreURL)
+	}
+	ms, err := sqlite.Migrate(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		names = append(names, fmt.Sprintf("%04d_%s", m.Version, m.Name))
+	}
+	return names, nil
+}
