@@ -602,10 +602,12 @@ func TestCredentialProcessRefreshAhead(t *testing.T) {
 	if p := get(); p.AccessKeyID != p1.AccessKeyID {
 		t.Fatalf("fresh session not reused")
 	}
-	time.Sleep(time.Until(start.Add(2200 * time.Millisecond)))
-	// 15m ahead is capped at half the 4s lifetime: past 2s, refresh.
+	// STS expirations have whole seconds, so the lifetime is 3-4 s: at 1.25 s
+	// left, 1s ahead keeps the session, and the default 15m, capped at half
+	// the lifetime (>= 1.5 s), replaces it.
+	time.Sleep(time.Until(p1.Expiration.Add(-1250 * time.Millisecond)))
 	if p := get("--refresh-ahead", "1s"); p.AccessKeyID != p1.AccessKeyID {
-		t.Errorf("--refresh-ahead 1s refreshed with ~1.8s left")
+		t.Errorf("--refresh-ahead 1s refreshed with 1.25s left")
 	}
 	if p := get(); p.AccessKeyID == p1.AccessKeyID {
 		t.Errorf("past half its lifetime the session was not refreshed")

@@ -77,7 +77,9 @@ func TestINIEdit(t *testing.T) {
 
 func TestFresh(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	c := func(left time.Duration) aws.Credentials { return aws.Credentials{CanExpire: true, Expires: now.Add(left)} }
+	c := func(left time.Duration) aws.Credentials {
+		return aws.Credentials{CanExpire: true, Expires: now.Add(left)}
+	}
 	for _, tc := range []struct {
 		name   string
 		c      aws.Credentials
