@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/castellan-sts/castellan/internal/config"
@@ -28,6 +30,9 @@ func Migrate(ctx context.Context, cfg config.Config) ([]string, error) {
 	path := cfg.SQLitePath()
 	if path == "" {
 		return nil, fmt.Errorf("--store-url %q: unsupported store", cfg.StoreURL)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
 	}
 	ms, err := sqlite.Migrate(ctx, path)
 	if err != nil {
