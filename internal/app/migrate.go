@@ -23,7 +23,7 @@ func Migrate(ctx context.Context, cfg config.Config) ([]string, error) {
 			return nil, err
 		}
 		for _, m := range ms {
-			names = append(names, fmt.Sprintf("%04d_%s", m.Version, m.Name))
+			names = append(names, m.Name)
 		}
 		return names, nil
 	}
@@ -39,7 +39,7 @@ func Migrate(ctx context.Context, cfg config.Config) ([]string, error) {
 		return nil, err
 	}
 	for _, m := range ms {
-		names = append(names, fmt.Sprintf("%04d_%s", m.Version, m.Name))
+		names = append(names, m.Name)
 	}
 	return names, nil
 }
