@@ -11,6 +11,8 @@ import (
 type EventStore interface {
 	AppendAuditEvents(ctx context.Context, events []store.AuditEvent) (int, error)
 	LookupAuditEvents(ctx context.Context, q store.AuditQuery) (store.Page[store.AuditEvent], error)
+	AuditEventIDsSince(ctx context.Context, since time.Time) (map[string]bool, error)
+	LatestAuditEventTime(ctx context.Context) (time.Time, error)
 	Ping(ctx context.Context) error
 }
 
@@ -63,10 +65,15 @@ func ToStore(r Record) store.AuditEvent {
 	return se
 }
 
-// Replay appends the records of the newest audit files of dir to st
-// (idempotently: events already stored are skipped), so that events written
-// to the file but not to the store before a crash reach LookupEvents. It
-// returns how many were missing.
+// replayWindow is how far before the store's newest event Replay looks for
+// events the store lacks: a crash loses at most the batches in flight,
+// which are that recent.
+const replayWindow = 5 * time.Minute
+
+// Replay appends to st the events of the newest audit files of dir that st
+// lacks (written to the file but not to the store before a crash), so they
+// reach LookupEvents. It looks at events from replayWindow before the
+// store's newest one on, and returns how many it added.
 func Replay(ctx context.Context, dir string, st EventStore, files int) (int, error) {
 	all, err := Files(dir)
 	if err != nil {
@@ -74,6 +81,18 @@ func Replay(ctx context.Context, dir string, st EventStore, files int) (int, err
 	}
 	if len(all) > files {
 		all = all[len(all)-files:]
+	}
+	latest, err := st.LatestAuditEventTime(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var since time.Time
+	if !latest.IsZero() {
+		since = latest.Add(-replayWindow)
+	}
+	have, err := st.AuditEventIDsSince(ctx, since)
+	if err != nil {
+		return 0, err
 	}
 	total := 0
 	var batch []store.AuditEvent
@@ -86,9 +105,10 @@ func Replay(ctx context.Context, dir string, st EventStore, files int) (int, err
 	for _, p := range all {
 		err := ReadFile(p, func(line []byte) error {
 			e, err := ParseRecord(line)
-			if err != nil {
-				return nil // not ours to judge here; skip
+			if err != nil || have[e.EventID] || time.Time(e.EventTime).Before(since) {
+				return nil
 			}
+			have[e.EventID] = true
 			batch = append(batch, ToStore(Record{Event: e, JSON: append([]byte(nil), line...)}))
 			if len(batch) >= 2048 {
 				return flush()

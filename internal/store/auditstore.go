@@ -61,13 +61,19 @@ type AuditQuery struct {
 
 // AuditEvents stores audit events.
 type AuditEvents interface {
-	// AppendAuditEvents stores a batch of events in one transaction. It is
-	// idempotent: an event whose ID is already stored is skipped, so a
-	// batch can be replayed after a crash. It returns how many were new.
+	// AppendAuditEvents stores a batch of new events in one transaction
+	// and returns how many it stored. It does not look for duplicates (a
+	// batch is new by construction); replays check AuditEventIDsSince
+	// first.
 	AppendAuditEvents(ctx context.Context, events []AuditEvent) (int, error)
-	// LookupAuditEvents pages the events matching q, newest first (ties in
-	// Time broken by insertion order, newest first).
+	// LookupAuditEvents pages the events matching q, newest first (events
+	// of the same time: last stored first).
 	LookupAuditEvents(ctx context.Context, q AuditQuery) (Page[AuditEvent], error)
+	// AuditEventIDsSince returns the ids of the events at or after since.
+	AuditEventIDsSince(ctx context.Context, since time.Time) (map[string]bool, error)
+	// LatestAuditEventTime returns the time of the newest event (zero when
+	// there is none).
+	LatestAuditEventTime(ctx context.Context) (time.Time, error)
 	// PruneAuditEvents deletes events older than before and returns how many.
 	PruneAuditEvents(ctx context.Context, before time.Time) (int64, error)
 }

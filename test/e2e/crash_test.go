@@ -93,7 +93,7 @@ func clientConfig(url string, creds aws.Credentials) aws.Config {
 		Credentials:  credentials.StaticCredentialsProvider{Value: creds},
 		BaseEndpoint: aws.String(url),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-		HTTPClient:   &http.Client{Timeout: 10 * time.Second},
+		HTTPClient:   &http.Client{Timeout: time.Minute},
 	}
 }
 

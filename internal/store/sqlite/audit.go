@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -15,76 +16,104 @@ import (
 // This file implements store.AuditStore: audit events, the session index,
 // key first uses, watch findings and the credential report (0040_audit).
 
+// Audit events are stored in segments (0041_audit_segments): the events of
+// one batch that share their time and lookup attributes are one row.
+
+// maxSegmentEvents bounds a segment, so a lookup that needs one event of a
+// segment decodes a bounded blob.
+const maxSegmentEvents = 512
+
 const (
-	insertAuditEvent = `INSERT INTO audit_events (event_id, event_time, event_name, event_source, username,
-access_key_id, read_only, resources, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (event_id) DO NOTHING`
-	insertAuditResource = `INSERT OR IGNORE INTO audit_resources (seq, event_time, type, name) VALUES (?, ?, ?, ?)`
-	auditColumns        = `e.seq, e.event_id, e.event_time, e.event_name, e.event_source, e.username, e.access_key_id,
-e.read_only, e.resources, e.record`
+	insertAuditSegment = `INSERT INTO audit_segments (t, event_name, event_source, username, access_key_id,
+read_only, n, resources, ids, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertAuditResource = `INSERT OR IGNORE INTO audit_resources (seg, t, type, name) VALUES (?, ?, ?, ?)`
+	segmentColumns      = `s.seg, s.t, s.event_name, s.event_source, s.username, s.access_key_id, s.read_only, s.resources, s.ids, s.records`
 )
 
+type segmentKey struct {
+	t                             int64
+	name, source, user, accessKey string
+	readOnly                      bool
+}
+
+type segment struct {
+	key       segmentKey
+	resources []store.AuditResource
+	ids       []string
+	records   [][]byte
+}
+
 // AppendAuditEvents implements store.AuditEvents: one transaction (one
-// fsync) for the whole batch.
+// fsync) for the whole batch, one row per segment.
 func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent) (int, error) {
 	if len(events) == 0 {
 		return 0, nil
 	}
-	n := 0
+	var segs []*segment
+	open := map[segmentKey]*segment{}
+	for _, e := range events {
+		k := segmentKey{e.Time.UnixMicro(), e.Name, e.Source, e.Username, e.AccessKeyID, e.ReadOnly}
+		if len(e.Resources) > 0 {
+			segs = append(segs, &segment{key: k, resources: e.Resources, ids: []string{e.ID}, records: [][]byte{e.Record}})
+			continue
+		}
+		g := open[k]
+		if g == nil || len(g.ids) >= maxSegmentEvents {
+			g = &segment{key: k}
+			open[k] = g
+			segs = append(segs, g)
+		}
+		g.ids = append(g.ids, e.ID)
+		g.records = append(g.records, e.Record)
+	}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		n = 0
-		ins, err := tx.PrepareContext(ctx, insertAuditEvent)
+		ins, err := tx.PrepareContext(ctx, insertAuditSegment)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
-		var insRes *sql.Stmt
-		for _, e := range events {
+		for _, g := range segs {
 			res := ""
-			if len(e.Resources) > 0 {
-				b, err := json.Marshal(e.Resources)
+			if len(g.resources) > 0 {
+				b, err := json.Marshal(g.resources)
 				if err != nil {
 					return err
 				}
 				res = string(b)
 			}
 			ro := 0
-			if e.ReadOnly {
+			if g.key.readOnly {
 				ro = 1
 			}
-			r, err := ins.ExecContext(ctx, e.ID, e.Time.UnixMicro(), e.Name, e.Source, e.Username, e.AccessKeyID, ro, res, e.Record)
+			r, err := ins.ExecContext(ctx, g.key.t, g.key.name, g.key.source, g.key.user, g.key.accessKey, ro, len(g.ids), res,
+				strings.Join(g.ids, "\n"), bytes.Join(g.records, []byte{'\n'}))
 			if err != nil {
 				return err
 			}
-			if k, _ := r.RowsAffected(); k == 0 {
-				continue // replayed
-			}
-			n++
-			if len(e.Resources) == 0 {
+			if len(g.resources) == 0 {
 				continue
 			}
-			seq, err := r.LastInsertId()
+			seg, err := r.LastInsertId()
 			if err != nil {
 				return err
 			}
-			if insRes == nil {
-				if insRes, err = tx.PrepareContext(ctx, insertAuditResource); err != nil {
-					return err
-				}
-				defer insRes.Close()
-			}
-			for _, rr := range e.Resources {
-				if _, err := insRes.ExecContext(ctx, seq, e.Time.UnixMicro(), rr.Type, rr.Name); err != nil {
+			for _, rr := range g.resources {
+				if _, err := tx.ExecContext(ctx, insertAuditResource, seg, g.key.t, rr.Type, rr.Name); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	})
-	return n, wrap("append audit events", err)
+	if err != nil {
+		return 0, wrap("append audit events", err)
+	}
+	return len(events), nil
 }
 
-// LookupAuditEvents implements store.AuditEvents.
+// LookupAuditEvents implements store.AuditEvents. The marker is
+// "t:seg:idx": the next event to return is the idx-th of segment seg (at
+// time t); events of a segment are returned last-inserted first.
 func (s *Store) LookupAuditEvents(ctx context.Context, q store.AuditQuery) (store.Page[store.AuditEvent], error) {
 	var page store.Page[store.AuditEvent]
 	if q.Limit < 1 {
@@ -93,36 +122,38 @@ func (s *Store) LookupAuditEvents(ctx context.Context, q store.AuditQuery) (stor
 	var (
 		where []string
 		args  []any
-		from  = "audit_events e"
-		// tcol and scol are the columns the order and the marker use: the
-		// resource table's own copy when it drives the scan.
-		tcol, scol = "e.event_time", "e.seq"
+		from  = "audit_segments s"
+		// tcol and scol order the scan and carry the marker: the resource
+		// table's own copies when it drives the scan.
+		tcol, scol = "s.t", "s.seg"
+		idFilter   string
 	)
 	switch q.Attribute {
 	case "":
 	case store.AuditEventID:
-		where, args = append(where, "e.event_id = ?"), append(args, q.Value)
+		where, args = append(where, "instr(s.ids, ?) > 0"), append(args, q.Value)
+		idFilter = q.Value
 	case store.AuditEventName:
-		where, args = append(where, "e.event_name = ?"), append(args, q.Value)
+		where, args = append(where, "s.event_name = ?"), append(args, q.Value)
 	case store.AuditEventSource:
-		where, args = append(where, "e.event_source = ?"), append(args, q.Value)
+		where, args = append(where, "s.event_source = ?"), append(args, q.Value)
 	case store.AuditUsername:
-		where, args = append(where, "e.username = ? AND e.username <> ''"), append(args, q.Value)
+		where, args = append(where, "s.username = ? AND s.username <> ''"), append(args, q.Value)
 	case store.AuditAccessKeyID:
-		where, args = append(where, "e.access_key_id = ? AND e.access_key_id <> ''"), append(args, q.Value)
+		where, args = append(where, "s.access_key_id = ? AND s.access_key_id <> ''"), append(args, q.Value)
 	case store.AuditReadOnly:
 		v := 0
 		if strings.EqualFold(q.Value, "true") {
 			v = 1
 		}
-		where, args = append(where, "e.read_only = ?"), append(args, v)
+		where, args = append(where, "s.read_only = ?"), append(args, v)
 	case store.AuditResourceName, store.AuditResourceType:
 		col := "r.name"
 		if q.Attribute == store.AuditResourceType {
 			col = "r.type"
 		}
-		from = "audit_resources r JOIN audit_events e ON e.seq = r.seq"
-		tcol, scol = "r.event_time", "r.seq"
+		from = "audit_resources r JOIN audit_segments s ON s.seg = r.seg"
+		tcol, scol = "r.t", "r.seg"
 		where, args = append(where, col+" = ?"), append(args, q.Value)
 	default:
 		return page, fmt.Errorf("sqlite: lookup audit events: unknown attribute %q", q.Attribute)
@@ -133,86 +164,164 @@ func (s *Store) LookupAuditEvents(ctx context.Context, q store.AuditQuery) (stor
 	if !q.End.IsZero() {
 		where, args = append(where, tcol+" <= ?"), append(args, q.End.UnixMicro())
 	}
+	// cursor: the next event to return, as (t, seg, idx); idx -1 means
+	// "from the segment's last event".
+	curT, curSeg, curIdx := int64(0), int64(0), int64(-1)
+	haveCursor := false
 	if q.Marker != "" {
-		t, seq, ok := parseAuditMarker(q.Marker)
+		var ok bool
+		curT, curSeg, curIdx, ok = parseAuditMarker(q.Marker)
 		if !ok {
 			return page, fmt.Errorf("sqlite: lookup audit events: bad marker: %w", store.ErrNotFound)
 		}
-		where = append(where, "("+tcol+" < ? OR ("+tcol+" = ? AND "+scol+" < ?))")
-		args = append(args, t, t, seq)
+		haveCursor = true
 	}
-	query := "SELECT DISTINCT " + auditColumns + " FROM " + from
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY " + tcol + " DESC, " + scol + " DESC LIMIT ?"
-	args = append(args, q.Limit+1)
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return page, wrap("lookup audit events", err)
-	}
-	defer rows.Close()
-	type keyed struct {
-		seq int64
-		t   int64
-	}
-	var keys []keyed
-	for rows.Next() {
-		var (
-			e        store.AuditEvent
-			seq, t   int64
-			ro       int
-			res      string
-			username string
-		)
-		if err := rows.Scan(&seq, &e.ID, &t, &e.Name, &e.Source, &username, &e.AccessKeyID, &ro, &res, &e.Record); err != nil {
-			return page, wrap("lookup audit events", err)
+	const chunk = 16
+	for len(page.Items) <= q.Limit {
+		w, a := where, args
+		if haveCursor {
+			w = append(w[:len(w):len(w)], "("+tcol+" < ? OR ("+tcol+" = ? AND "+scol+" <= ?))")
+			a = append(a[:len(a):len(a)], curT, curT, curSeg)
 		}
-		e.Time = time.UnixMicro(t).UTC()
-		e.Username = username
-		e.ReadOnly = ro == 1
-		if res != "" {
-			if err := json.Unmarshal([]byte(res), &e.Resources); err != nil {
-				return page, fmt.Errorf("sqlite: lookup audit events: resources of %s: %w", e.ID, err)
+		query := "SELECT " + segmentColumns + " FROM " + from
+		if len(w) > 0 {
+			query += " WHERE " + strings.Join(w, " AND ")
+		}
+		query += " ORDER BY " + tcol + " DESC, " + scol + " DESC LIMIT " + strconv.Itoa(chunk)
+		segs, err := s.querySegments(ctx, query, a...)
+		if err != nil {
+			return page, err
+		}
+		for i, sg := range segs {
+			if i > 0 && segs[i-1].seg == sg.seg {
+				continue // a segment matched by two of its resources
 			}
+			start := int64(len(sg.ids)) - 1
+			if haveCursor && sg.seg == curSeg && sg.t == curT && curIdx >= 0 {
+				start = min(start, curIdx)
+			}
+			for i := start; i >= 0; i-- {
+				if idFilter != "" && sg.ids[i] != idFilter {
+					continue
+				}
+				if len(page.Items) == q.Limit {
+					page.Next = strconv.FormatInt(sg.t, 10) + ":" + strconv.FormatInt(sg.seg, 10) + ":" + strconv.FormatInt(i, 10)
+					return page, nil
+				}
+				page.Items = append(page.Items, store.AuditEvent{
+					ID: sg.ids[i], Time: time.UnixMicro(sg.t).UTC(), Name: sg.name, Source: sg.source, Username: sg.username,
+					AccessKeyID: sg.accessKey, ReadOnly: sg.readOnly, Resources: sg.resources, Record: sg.records[i],
+				})
+			}
+			// Continue strictly after this segment.
+			curT, curSeg, curIdx, haveCursor = sg.t, sg.seg-1, -1, true
 		}
-		page.Items = append(page.Items, e)
-		keys = append(keys, keyed{seq, t})
-	}
-	if err := rows.Err(); err != nil {
-		return page, wrap("lookup audit events", err)
-	}
-	if len(page.Items) > q.Limit {
-		page.Items = page.Items[:q.Limit]
-		last := keys[q.Limit-1]
-		page.Next = strconv.FormatInt(last.t, 10) + ":" + strconv.FormatInt(last.seq, 10)
+		if len(segs) < chunk {
+			break
+		}
 	}
 	return page, nil
 }
 
-func parseAuditMarker(m string) (t, seq int64, ok bool) {
-	a, b, found := strings.Cut(m, ":")
-	if !found {
-		return 0, 0, false
+type segmentRow struct {
+	seg, t                            int64
+	name, source, username, accessKey string
+	readOnly                          bool
+	resources                         []store.AuditResource
+	ids                               []string
+	records                           [][]byte
+}
+
+func (s *Store) querySegments(ctx context.Context, query string, args ...any) ([]segmentRow, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap("lookup audit events", err)
 	}
-	t, err1 := strconv.ParseInt(a, 10, 64)
-	seq, err2 := strconv.ParseInt(b, 10, 64)
-	return t, seq, err1 == nil && err2 == nil
+	defer rows.Close()
+	var out []segmentRow
+	for rows.Next() {
+		var (
+			sg       segmentRow
+			ro       int
+			res, ids string
+			recs     []byte
+		)
+		if err := rows.Scan(&sg.seg, &sg.t, &sg.name, &sg.source, &sg.username, &sg.accessKey, &ro, &res, &ids, &recs); err != nil {
+			return nil, wrap("lookup audit events", err)
+		}
+		sg.readOnly = ro == 1
+		if res != "" {
+			if err := json.Unmarshal([]byte(res), &sg.resources); err != nil {
+				return nil, fmt.Errorf("sqlite: lookup audit events: resources of segment %d: %w", sg.seg, err)
+			}
+		}
+		sg.ids = strings.Split(ids, "\n")
+		sg.records = bytes.Split(recs, []byte{'\n'})
+		if len(sg.records) != len(sg.ids) {
+			return nil, fmt.Errorf("sqlite: lookup audit events: segment %d has %d ids and %d records", sg.seg, len(sg.ids), len(sg.records))
+		}
+		out = append(out, sg)
+	}
+	return out, wrap("lookup audit events", rows.Err())
+}
+
+func parseAuditMarker(m string) (t, seg, idx int64, ok bool) {
+	parts := strings.Split(m, ":")
+	if len(parts) != 3 {
+		return 0, 0, 0, false
+	}
+	var v [3]int64
+	for i, p := range parts {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return 0, 0, 0, false
+		}
+		v[i] = n
+	}
+	return v[0], v[1], v[2], true
+}
+
+// AuditEventIDsSince implements store.AuditEvents.
+func (s *Store) AuditEventIDsSince(ctx context.Context, since time.Time) (map[string]bool, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT ids FROM audit_segments WHERE t >= ?`, since.UnixMicro())
+	if err != nil {
+		return nil, wrap("audit event ids", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var ids string
+		if err := rows.Scan(&ids); err != nil {
+			return nil, wrap("audit event ids", err)
+		}
+		for _, id := range strings.Split(ids, "\n") {
+			out[id] = true
+		}
+	}
+	return out, wrap("audit event ids", rows.Err())
+}
+
+// LatestAuditEventTime implements store.AuditEvents.
+func (s *Store) LatestAuditEventTime(ctx context.Context) (time.Time, error) {
+	var t sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT max(t) FROM audit_segments`).Scan(&t); err != nil {
+		return time.Time{}, wrap("latest audit event", err)
+	}
+	return goTime(t), nil
 }
 
 // PruneAuditEvents implements store.AuditEvents.
 func (s *Store) PruneAuditEvents(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_resources WHERE event_time < ?`, before.UnixMicro()); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_resources WHERE t < ?`, before.UnixMicro()); err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `DELETE FROM audit_events WHERE event_time < ?`, before.UnixMicro())
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM audit_segments WHERE t < ?`, before.UnixMicro()).Scan(&n); err != nil {
 			return err
 		}
-		n, _ = r.RowsAffected()
-		return nil
+		_, err := tx.ExecContext(ctx, `DELETE FROM audit_segments WHERE t < ?`, before.UnixMicro())
+		return err
 	})
 	return n, wrap("prune audit events", err)
 }

@@ -19,10 +19,11 @@ var auditTests = []struct {
 	name string
 	run  func(t *testing.T, s store.Store)
 }{
-	{"AuditAppendIdempotent", testAuditAppendIdempotent},
+	{"AuditAppendAndReplayHelpers", testAuditAppendAndReplayHelpers},
 	{"AuditLookupAttributes", testAuditLookupAttributes},
 	{"AuditLookupPagesAndTime", testAuditLookupPagesAndTime},
 	{"AuditPrune", testAuditPrune},
+	{"AuditLookupLargeSegments", testAuditLookupLargeSegments},
 	{"SessionIndexLifecycle", testSessionIndexLifecycle},
 	{"SessionClaimExpiredConcurrent", testSessionClaimExpiredConcurrent},
 	{"KeyFirstUses", testKeyFirstUses},
@@ -51,29 +52,46 @@ func ids(evs []store.AuditEvent) []string {
 	return out
 }
 
-func testAuditAppendIdempotent(t *testing.T, s store.Store) {
+func testAuditAppendAndReplayHelpers(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	batch := []store.AuditEvent{auditEvent(1, "CreateUser"), auditEvent(2, "GetUser")}
-	batch[0].Resources = []store.AuditResource{{Type: "AWS::IAM::User", Name: "alice"}}
-	n, err := s.AppendAuditEvents(ctx, batch)
-	if err != nil || n != 2 {
-		t.Fatalf("AppendAuditEvents = %d, %v; want 2, nil", n, err)
+	if lt, err := s.LatestAuditEventTime(ctx); err != nil || !lt.IsZero() {
+		t.Fatalf("LatestAuditEventTime(empty) = %v, %v; want zero", lt, err)
 	}
-	n, err = s.AppendAuditEvents(ctx, append(batch, auditEvent(3, "DeleteUser")))
-	if err != nil || n != 1 {
-		t.Fatalf("AppendAuditEvents (replay) = %d, %v; want 1, nil", n, err)
+	batch := []store.AuditEvent{auditEvent(1, "CreateUser"), auditEvent(2, "GetUser"), auditEvent(3, "GetUser")}
+	batch[0].Resources = []store.AuditResource{{Type: "AWS::IAM::User", Name: "alice"}}
+	batch[2].Time = batch[1].Time // same segment
+	batch[2].Username, batch[2].AccessKeyID, batch[2].ReadOnly = batch[1].Username, batch[1].AccessKeyID, batch[1].ReadOnly
+	n, err := s.AppendAuditEvents(ctx, batch)
+	if err != nil || n != 3 {
+		t.Fatalf("AppendAuditEvents = %d, %v; want 3, nil", n, err)
+	}
+	if _, err := s.AppendAuditEvents(ctx, []store.AuditEvent{auditEvent(4, "DeleteUser")}); err != nil {
+		t.Fatal(err)
 	}
 	p, err := s.LookupAuditEvents(ctx, store.AuditQuery{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{auditEvent(3, "").ID, auditEvent(2, "").ID, auditEvent(1, "").ID}, ids(p.Items)); diff != "" {
+	if diff := cmp.Diff([]string{auditEvent(4, "").ID, auditEvent(3, "").ID, auditEvent(2, "").ID, auditEvent(1, "").ID}, ids(p.Items)); diff != "" {
 		t.Errorf("lookup order (-want +got):\n%s", diff)
 	}
-	got := p.Items[2]
-	want := batch[0]
-	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+	if diff := cmp.Diff(batch[0], p.Items[3], cmpOpts); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(batch[2], p.Items[1], cmpOpts); diff != "" {
+		t.Errorf("round trip in a segment (-want +got):\n%s", diff)
+	}
+	lt, err := s.LatestAuditEventTime(ctx)
+	if err != nil || !lt.Equal(at(4)) {
+		t.Errorf("LatestAuditEventTime = %v, %v; want %v", lt, err, at(4))
+	}
+	have, err := s.AuditEventIDsSince(ctx, at(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{auditEvent(2, "").ID: true, auditEvent(3, "").ID: true, auditEvent(4, "").ID: true}
+	if diff := cmp.Diff(want, have); diff != "" {
+		t.Errorf("AuditEventIDsSince (-want +got):\n%s", diff)
 	}
 }
 
@@ -391,5 +409,90 @@ func testCredentialReport(t *testing.T, s store.Store) {
 	want := store.CredentialReport{AccountID: accountID, State: store.ReportComplete, StartedAt: at(1), GeneratedAt: at(2), Content: []byte("user,arn\n")}
 	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 		t.Errorf("GetCredentialReport (-want +got):\n%s", diff)
+	}
+}
+
+// testAuditLookupLargeSegments pages through many events sharing their time
+// and attributes (stored together) and interleaved with others.
+func testAuditLookupLargeSegments(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var all []store.AuditEvent
+	for b := range 3 {
+		var batch []store.AuditEvent
+		for i := range 700 {
+			n := b*1000 + i
+			e := auditEvent(n, "GetCallerIdentity")
+			e.Time = at(b * 10)
+			e.Username, e.AccessKeyID, e.ReadOnly = "root", "AKIAROOT", true
+			if i%100 == 0 {
+				e.Name = "CreateUser"
+			}
+			batch = append(batch, e)
+		}
+		if _, err := s.AppendAuditEvents(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, batch...)
+	}
+	for _, tc := range []struct {
+		name string
+		q    store.AuditQuery
+		keep func(store.AuditEvent) bool
+	}{
+		{"All", store.AuditQuery{Limit: 37}, func(store.AuditEvent) bool { return true }},
+		{"Name", store.AuditQuery{Attribute: store.AuditEventName, Value: "GetCallerIdentity", Limit: 50}, func(e store.AuditEvent) bool { return e.Name == "GetCallerIdentity" }},
+		{"Key", store.AuditQuery{Attribute: store.AuditAccessKeyID, Value: "AKIAROOT", Limit: 41, Start: at(5)}, func(e store.AuditEvent) bool { return !e.Time.Before(at(5)) }},
+		{"EventId", store.AuditQuery{Attribute: store.AuditEventID, Value: all[1234].ID, Limit: 5}, func(e store.AuditEvent) bool { return e.ID == all[1234].ID }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []string
+			for _, e := range slices.Backward(all) {
+				if tc.keep(e) {
+					want = append(want, e.ID)
+				}
+			}
+			var got []string
+			q := tc.q
+			for range 200 {
+				p, err := s.LookupAuditEvents(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(p.Items) > q.Limit {
+					t.Fatalf("page of %d for limit %d", len(p.Items), q.Limit)
+				}
+				got = append(got, ids(p.Items)...)
+				if p.Next == "" {
+					break
+				}
+				q.Marker = p.Next
+			}
+			// Events of the same time come back last stored first; events
+			// of a batch that differ only in name are separate segments, so
+			// compare as sets per time and in order across times.
+			if len(got) != len(want) {
+				t.Fatalf("got %d events, want %d", len(got), len(want))
+			}
+			wantSet := map[string]bool{}
+			for _, id := range want {
+				wantSet[id] = true
+			}
+			seen := map[string]bool{}
+			byID := map[string]store.AuditEvent{}
+			for _, e := range all {
+				byID[e.ID] = e
+			}
+			var prev time.Time
+			for i, id := range got {
+				if !wantSet[id] || seen[id] {
+					t.Fatalf("event %d: %s unexpected or repeated", i, id)
+				}
+				seen[id] = true
+				if tt := byID[id].Time; i > 0 && tt.After(prev) {
+					t.Fatalf("event %d at %v after %v: not newest first", i, tt, prev)
+				}
+				prev = byID[id].Time
+			}
+		})
 	}
 }
