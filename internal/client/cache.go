@@ -35,6 +35,9 @@ func DefaultCacheDir() string {
 type CacheKey struct {
 	Profile         string `json:"profile"`
 	ExplicitProfile bool   `json:"explicit"`
+	// EnvKeyID is the environment's key id when it, not the profile, is the
+	// source (no explicit profile).
+	EnvKeyID        string `json:"env_key,omitempty"`
 	Region          string `json:"region,omitempty"`
 	EndpointURL     string `json:"endpoint,omitempty"`
 	Duration        string `json:"duration"`

@@ -102,8 +102,13 @@ func (s *Sessions) notice(msg string) {
 // credentials would be fetched.
 func (s *Sessions) cacheKey() CacheKey {
 	f := SharedFiles()
+	env := ""
+	if s.Profile == "" && envHasKeys() {
+		env = envFirst("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY")
+	}
 	return CacheKey{
-		Profile: s.EffectiveProfile(), ExplicitProfile: s.Profile != "", Region: s.Region,
+		EnvKeyID: env,
+		Profile:  s.EffectiveProfile(), ExplicitProfile: s.Profile != "", Region: s.Region,
 		EndpointURL: s.EndpointURL, Duration: s.Duration.String(),
 		ConfigFile: f.Config, CredentialsFile: f.Credentials,
 	}
