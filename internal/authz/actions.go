@@ -69,6 +69,11 @@ func (a *Authorizer) Authorize(ctx context.Context, call *identity.Call, service
 	if skip {
 		return nil
 	}
+	if service == "iam" {
+		if err := a.addResourceTags(ctx, call, op, get, c); err != nil { // resourcetags.go
+			return err
+		}
+	}
 	return a.Evaluate(ctx, call, c)
 }
 

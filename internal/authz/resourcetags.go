@@ -1,0 +1,88 @@
+package authz
+
+import (
+	"context"
+	"strings"
+
+	"github.com/castellan-sts/castellan/internal/awserr"
+	"github.com/castellan-sts/castellan/internal/identity"
+)
+
+// ResourceTagger is an optional capability of Policies: it describes an
+// existing IAM user, role or managed policy (see iam.Service.ResourceTags).
+// When the policy source has it, operations on an existing user, role or
+// policy are authorised on the resource's real ARN (with its path, which the
+// request does not carry) with its tags as aws:ResourceTag/* keys, as AWS
+// does.
+type ResourceTagger interface {
+	ResourceTags(ctx context.Context, kind, name string) (arn string, tags map[string]string, found bool, err error)
+}
+
+// resourceTagOps are the operations on an existing resource whose tags
+// AWS puts in the request context; Create* operations name a resource that
+// does not exist yet.
+func resourceTagKind(op string) string {
+	switch kinds[op] {
+	case userResource:
+		if op != "CreateUser" {
+			return "user"
+		}
+	case roleResource:
+		if op != "CreateRole" {
+			return "role"
+		}
+	case policyResource:
+		return "policy"
+	}
+	return ""
+}
+
+// addResourceTags completes c for an operation on an existing user, role
+// or managed policy: its ARN with its path and its aws:ResourceTag/* keys.
+// A resource that does not exist is left as the request names it (the
+// operation then answers NoSuchEntity, once authorised).
+func (a *Authorizer) addResourceTags(ctx context.Context, call *identity.Call, op string, get Params, c *Check) error {
+	rt, ok := a.policies.(ResourceTagger)
+	if !ok {
+		return nil
+	}
+	kind := resourceTagKind(op)
+	var name string
+	switch kind {
+	case "user":
+		name = get("UserName")
+		if name == "" {
+			if call.Caller.Type != identity.IAMUser || call.Caller.UserName == "" {
+				return nil
+			}
+			name = call.Caller.UserName
+		}
+	case "role":
+		name = get("RoleName")
+	case "policy":
+		name = get("PolicyArn")
+		if !strings.HasPrefix(name, "arn:") {
+			return nil
+		}
+	default:
+		return nil
+	}
+	if name == "" {
+		return nil
+	}
+	arn, tags, found, err := rt.ResourceTags(ctx, kind, name)
+	if err != nil {
+		return awserr.Internal(err)
+	}
+	if !found {
+		return nil
+	}
+	c.Resource = arn
+	if len(tags) > 0 && c.Extra == nil {
+		c.Extra = make(map[string][]string, len(tags))
+	}
+	for k, v := range tags {
+		c.Extra["aws:ResourceTag/"+k] = []string{v}
+	}
+	return nil
+}
