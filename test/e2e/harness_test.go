@@ -52,7 +52,9 @@ type env struct {
 	srv     *httptest.Server
 	clock   *clock
 	dataDir string
-	root    aws.Credentials
+	// storeURL is the --store-url ("": SQLite in dataDir).
+	storeURL string
+	root     aws.Credentials
 }
 
 // newEnv starts a server on a fresh data dir; mutate adjusts the config.
@@ -68,6 +70,9 @@ func newEnvWith(t *testing.T, opts app.Options, mutate ...func(*config.Config)) 
 	cfg.Addr = "127.0.0.1:0"
 	for _, m := range mutate {
 		m(&cfg)
+	}
+	if cfg.StoreURL == "" && os.Getenv("CASTELLAN_E2E_STORE") == "postgres" {
+		cfg.StoreURL = e2ePostgresStore(t, cfg.DataDir) // multinode_test.go
 	}
 	clk := &clock{}
 	var log *slog.Logger
@@ -86,7 +91,7 @@ func newEnvWith(t *testing.T, opts app.Options, mutate ...func(*config.Config)) 
 		srv.Close()
 		a.Close()
 	})
-	e := &env{t: t, app: a, srv: srv, clock: clk, dataDir: cfg.DataDir}
+	e := &env{t: t, app: a, srv: srv, clock: clk, dataDir: cfg.DataDir, storeURL: cfg.StoreURL}
 	e.root = readRootCredentials(t, filepath.Join(cfg.DataDir, "root-credentials"))
 	return e
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,6 +66,22 @@ func multiNodeStore(t *testing.T) string {
 	return u.String()
 }
 
+// e2eStores maps data dirs to their PostgreSQL store URL when the whole
+// suite runs on PostgreSQL (CASTELLAN_E2E_STORE=postgres): a server
+// restarted on a data dir finds its store again.
+var e2eStores sync.Map
+
+// e2ePostgresStore returns the store URL of dataDir, a fresh schema the
+// first time.
+func e2ePostgresStore(t *testing.T, dataDir string) string {
+	if u, ok := e2eStores.Load(dataDir); ok {
+		return u.(string)
+	}
+	u := multiNodeStore(t)
+	e2eStores.Store(dataDir, u)
+	return u
+}
+
 // startNode runs one server on cfg (its own data dir) with the shared clock.
 func startNode(t *testing.T, cfg config.Config, clk *clock) *env {
 	t.Helper()
@@ -82,7 +99,7 @@ func startNode(t *testing.T, cfg config.Config, clk *clock) *env {
 		srv.Close()
 		a.Close()
 	})
-	return &env{t: t, app: a, srv: srv, clock: clk, dataDir: cfg.DataDir,
+	return &env{t: t, app: a, srv: srv, clock: clk, dataDir: cfg.DataDir, storeURL: cfg.StoreURL,
 		root: readRootCredentials(t, filepath.Join(cfg.DataDir, "root-credentials"))}
 }
 

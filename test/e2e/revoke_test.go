@@ -32,7 +32,7 @@ func TestRevocation(t *testing.T) {
 	}
 	one, two := assume("one"), assume("two")
 
-	admin, err := app.OpenAdmin(ctx, config.Config{DataDir: e.dataDir}, nil)
+	admin, err := app.OpenAdmin(ctx, config.Config{DataDir: e.dataDir, StoreURL: e.storeURL}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
