@@ -24,6 +24,8 @@ test: unit conformance
 
 unit:
 	$(GO) test -count=1 ./...
+	@# With PostgreSQL (always in CI, see .ci/run): the e2e suite again on it.
+	@if [ -n "$$CASTELLAN_TEST_POSTGRES" ]; then CASTELLAN_E2E_STORE=postgres $(GO) test -count=1 ./test/e2e/; fi
 
 conformance:
 	bash test/conformance/run.sh
