@@ -226,6 +226,9 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, _ *identity.Call,
 	if caller == "" && ent.kind != "group" {
 		caller = in.PolicySourceArn
 	}
+	if in.ResourcePolicy != "" && caller == "" {
+		return nil, awserr.Errorf(awserr.InvalidInput, "CallerArn is required when a ResourcePolicy is specified and PolicySourceArn is a group.")
+	}
 	if err := sim.setResource(in.ResourcePolicy, caller, in.ResourceOwner, s.account); err != nil {
 		return nil, err
 	}
