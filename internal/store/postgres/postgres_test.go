@@ -359,3 +359,57 @@ func TestChannelName(t *testing.T) {
 		t.Errorf("channelName(long) = %q: want ≤ %d bytes and distinct per schema", long, maxChannelLen)
 	}
 }
+
+// TestQuotasAcrossNodes: the conformance suite races writers on one Store;
+// here they race on two Stores (nodes) sharing the database, and the quotas
+// still hold exactly (the row locks are in the database, not the process).
+func TestQuotasAcrossNodes(t *testing.T) {
+	ctx := t.Context()
+	url := testURL(t)
+	schema := freshSchema(t, url)
+	var nodes [2]*Store
+	for i := range nodes {
+		s, err := Open(ctx, url, testBox(t), WithSchema(schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		nodes[i] = s
+	}
+	const acct = "123456789012"
+	if err := nodes[0].CreateAccount(ctx, store.Account{ID: acct, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	u := store.User{AccountID: acct, ID: "AIDARACE", Name: "race", Path: "/", CreatedAt: time.Now()}
+	if err := nodes[1].CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	const racers = 20
+	var wg sync.WaitGroup
+	errs := make([]error, racers)
+	for i := range racers {
+		wg.Go(func() {
+			k := store.AccessKey{AccountID: acct, ID: "AKIARACE" + strings.Repeat("0", 10) + string(rune('A'+i)), UserID: u.ID,
+				Secret: secret.New("s"), Status: store.KeyActive, CreatedAt: time.Now()}
+			errs[i] = nodes[i%2].CreateAccessKey(ctx, k, 2)
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrLimit):
+			t.Errorf("CreateAccessKey = %v, want nil or ErrLimit", err)
+		}
+	}
+	if won != 2 {
+		t.Errorf("%d of %d creators on two nodes won, want exactly 2", won, racers)
+	}
+	// And a user with keys cannot be deleted from the other node meanwhile.
+	wantErrIs := store.ErrHasDependents
+	if err := nodes[0].DeleteUser(ctx, acct, "RACE"); !errors.Is(err, wantErrIs) {
+		t.Errorf("DeleteUser with keys = %v, want %v", err, wantErrIs)
+	}
+}
