@@ -120,7 +120,12 @@ func Migrate(ctx context.Context, url string, opts ...Option) ([]Migration, erro
 // its schema_migrations row, holding the schema's migration advisory lock
 // throughout: nodes starting at once queue on the lock, and the later ones
 // find nothing left to do.
-func migrate(ctx context.Context, pool *pgxpool.Pool) (applied []Migration, err error) {
+func migrate(ctx context.Context, pool *pgxpool.Pool) ([]Migration, error) {
+	return migrateTo(ctx, pool, -1)
+}
+
+// migrateTo is migrate stopping after version target (-1: the latest).
+func migrateTo(ctx context.Context, pool *pgxpool.Pool, target int) (applied []Migration, err error) {
 	ms, err := loadMigrations()
 	if err != nil {
 		return nil, err
@@ -154,6 +159,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (applied []Migration, err 
 		return nil, fmt.Errorf("postgres: database schema version %d is newer than this binary's %d", have, latest)
 	}
 	for _, m := range ms {
+		if target >= 0 && m.Version > target {
+			break
+		}
 		var done int
 		if err := conn.QueryRow(ctx, countVersion, m.Version).Scan(&done); err != nil {
 			return applied, fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
