@@ -186,7 +186,7 @@ func TestExec(t *testing.T) {
 		t.Errorf("exec env region %q endpoint %q", env["AWS_REGION"], env["AWS_ENDPOINT_URL"])
 	}
 	exp, err := time.Parse(time.RFC3339, env["AWS_CREDENTIAL_EXPIRATION"])
-	if err != nil || exp.Sub(time.Now()) < 50*time.Minute {
+	if err != nil || time.Until(exp) < 50*time.Minute {
 		t.Errorf("AWS_CREDENTIAL_EXPIRATION=%q (%v)", env["AWS_CREDENTIAL_EXPIRATION"], err)
 	}
 	tmp := aws.Credentials{AccessKeyID: env["AWS_ACCESS_KEY_ID"], SecretAccessKey: env["AWS_SECRET_ACCESS_KEY"], SessionToken: env["AWS_SESSION_TOKEN"]}
@@ -321,7 +321,7 @@ func TestCredentialProcess(t *testing.T) {
 		return p
 	}
 	p1 := get()
-	if p1.Version != 1 || !strings.HasPrefix(p1.AccessKeyID, "ASIA") || p1.SessionToken == "" || p1.Expiration.Sub(time.Now()) < 50*time.Minute {
+	if p1.Version != 1 || !strings.HasPrefix(p1.AccessKeyID, "ASIA") || p1.SessionToken == "" || time.Until(p1.Expiration) < 50*time.Minute {
 		t.Fatalf("output %+v", p1)
 	}
 	if arn, err := s.whoami(aws.Credentials{AccessKeyID: p1.AccessKeyID, SecretAccessKey: p1.SecretAccessKey, SessionToken: p1.SessionToken}); err != nil || !strings.HasSuffix(arn, ":root") {
