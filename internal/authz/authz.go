@@ -187,7 +187,7 @@ func (a *Authorizer) Evaluate(ctx context.Context, call *identity.Call, c *Check
 	if res.Allowed() {
 		return nil
 	}
-	return a.deny(call, req, in, res)
+	return a.deny(ctx, call, req, in, res)
 }
 
 // Message is the decoded form of an encoded authorization message, as
@@ -198,6 +198,8 @@ type Message struct {
 	MatchedStmts *policy.Explanation `json:"matchedStatements"`
 	Failures     []string            `json:"failures,omitempty"`
 	Context      MessageContext      `json:"context"`
+	// Policies names the policies the indexes refer to (policynames.go).
+	Policies *MessagePolicies `json:"policies,omitempty"`
 }
 
 // MessageContext is the request part of a Message.
@@ -214,7 +216,7 @@ type MessagePrincipal struct {
 	ARN string `json:"arn"`
 }
 
-func (a *Authorizer) deny(call *identity.Call, req *policy.Request, in *policy.Input, res policy.Result) error {
+func (a *Authorizer) deny(ctx context.Context, call *identity.Call, req *policy.Request, in *policy.Input, res policy.Result) error {
 	e := awserr.Errorf(awserr.AccessDenied, "%s", policy.AccessDeniedMessage(call.Caller.ARN, req.Action, req.Resource, res))
 	if a.sealer == nil {
 		return e
@@ -230,6 +232,7 @@ func (a *Authorizer) deny(call *identity.Call, req *policy.Request, in *policy.I
 			Resource:   req.Resource,
 			Conditions: contextForMessage(req.Context),
 		},
+		Policies: a.messagePolicies(ctx, call.Caller, in),
 	}
 	b, err := json.Marshal(msg)
 	if err != nil {

@@ -153,6 +153,28 @@ type decodedMessage struct {
 		Resource   string              `json:"resource"`
 		Conditions map[string][]string `json:"conditions"`
 	} `json:"context"`
+	// Policies names the policies the indexes refer to, when the server
+	// could (IAM simulator names: user_NAME_POLICY, a managed policy's name).
+	Policies *struct {
+		Identity []string `json:"identity"`
+		Boundary string   `json:"boundary"`
+	} `json:"policies"`
+}
+
+// policyName is the name of the policy a statement is in, or "".
+func (m *decodedMessage) policyName(r policy.StatementRef) string {
+	if m.Policies == nil {
+		return ""
+	}
+	switch r.Type {
+	case policy.IdentityBased:
+		if r.Policy < len(m.Policies.Identity) {
+			return m.Policies.Identity[r.Policy]
+		}
+	case policy.PermissionsBoundary:
+		return m.Policies.Boundary
+	}
+	return ""
 }
 
 func (m *decodedMessage) writeText(w io.Writer) error {
@@ -169,7 +191,7 @@ func (m *decodedMessage) writeText(w io.Writer) error {
 			x.Decision = "explicitDeny"
 		}
 	}
-	writeExplanation(w, x, func(r policy.StatementRef) string { return describeRef(r, "") })
+	writeExplanation(w, x, func(r policy.StatementRef) string { return describeRef(r, m.policyName(r)) })
 	for _, f := range m.Failures {
 		fmt.Fprintf(w, "Failure:    %s\n", f)
 	}
@@ -239,7 +261,7 @@ func policyTypeOf(s string) policy.PolicyType {
 }
 
 // describeRef names a statement by its policy type, policy number and Sid;
-// file, when known, names the policy's file.
+// file, when known, names the policy (its file, or its IAM name).
 func describeRef(r policy.StatementRef, file string) string {
 	var b strings.Builder
 	b.WriteString(r.Type.String())

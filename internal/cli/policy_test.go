@@ -147,7 +147,7 @@ func TestPolicyExplainMessage(t *testing.T) {
 	for _, want := range []string{
 		"Action:     iam:DeleteUser",
 		"Decision:   explicitDeny in an identity-based policy",
-		`Decided by: Deny identity-based policy #1, statement 2 (Sid "NoDelete")`,
+		`Decided by: Deny identity-based policy user_bob_p, statement 2 (Sid "NoDelete")`,
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)

@@ -53,6 +53,24 @@ type decodedExplanation struct {
 		Resource   string              `json:"resource"`
 		Conditions map[string][]string `json:"conditions"`
 	} `json:"context"`
+	Policies struct {
+		Identity []string `json:"identity"`
+		Boundary string   `json:"boundary"`
+	} `json:"policies"`
+}
+
+// decisivePolicy is the name of the policy holding the decisive statement.
+func (d decodedExplanation) decisivePolicy() string {
+	s := d.Matched.Decisive
+	switch {
+	case s == nil:
+		return ""
+	case s.PolicyType == "permissions boundary":
+		return d.Policies.Boundary
+	case s.PolicyIndex < len(d.Policies.Identity):
+		return d.Policies.Identity[s.PolicyIndex]
+	}
+	return ""
 }
 
 func (e *env) decode(t *testing.T, msg string) decodedExplanation {
@@ -202,6 +220,9 @@ func TestPolicyBoundaryAndExplicitDeny(t *testing.T) {
 		t.Error("decoded explicitDeny = false")
 	}
 	wantDecisive(t, d, "identity-based policy", "Deny", "KeepAlice")
+	if p := d.decisivePolicy(); p != "user_bea_admin" {
+		t.Errorf("decisive policy = %q, want user_bea_admin", p)
+	}
 	if d.Context.Action != "iam:DeleteUser" || d.Context.Resource != e.userARN("alice") {
 		t.Errorf("decoded context = %+v", d.Context)
 	}
@@ -217,6 +238,9 @@ func TestPolicyBoundaryAndExplicitDeny(t *testing.T) {
 	_, err = c.ListRoles(ctx, &iam.ListRolesInput{})
 	d = e.denied(t, err, e.userARN("bea"), "iam:ListRoles", "arn:aws:iam::"+acct+":role/", "with an explicit deny in an identity-based policy")
 	wantDecisive(t, d, "identity-based policy", "Deny", "NoRoles")
+	if p := d.decisivePolicy(); p != "group_no-roles_deny" {
+		t.Errorf("decisive policy = %q, want group_no-roles_deny", p)
+	}
 
 	// A permissions boundary intersects: iam:* is cut down to reads.
 	boundary := e.createPolicy(t, "ReadOnlyBoundary", `{"Version":"2012-10-17","Statement":[
@@ -235,6 +259,9 @@ func TestPolicyBoundaryAndExplicitDeny(t *testing.T) {
 	_, err = c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("alice")})
 	d = e.denied(t, err, e.userARN("bea"), "iam:ListAccessKeys", e.userARN("alice"), "with an explicit deny in a permissions boundary")
 	wantDecisive(t, d, "permissions boundary", "Deny", "NoSecrets")
+	if p := d.decisivePolicy(); p != "ReadOnlyBoundary" {
+		t.Errorf("decisive policy = %q, want ReadOnlyBoundary", p)
+	}
 
 	// The boundary grants nothing by itself.
 	rita := e.newUser(t, "rita")
