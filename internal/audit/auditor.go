@@ -44,6 +44,10 @@ const (
 	DefaultQueueSize = 65536
 	// maxBatch bounds one group commit.
 	maxBatch = 8192
+	// lingerBatch and lingerMax: a batch with no waiting (durable) event
+	// waits up to lingerMax for lingerBatch events before it is written.
+	lingerBatch = 1024
+	lingerMax   = 25 * time.Millisecond
 	// recheckInterval is how often an unhealthy Auditor re-checks its sinks.
 	recheckInterval = time.Second
 )
@@ -220,15 +224,38 @@ func (a *Auditor) run() {
 			return
 		}
 		n := len(batch[0].recs)
+		durable := batch[0].done != nil
 	fill:
 		for n < maxBatch {
 			select {
 			case p := <-a.queue:
 				batch = append(batch, p)
 				n += len(p.recs)
+				durable = durable || p.done != nil
 			default:
 				break fill
 			}
+		}
+		if !durable && n < lingerBatch {
+			// Nobody waits for these events: gather more, so that a
+			// steady trickle of reads costs one commit per lingerMax
+			// rather than one per few events. A durable event ends the
+			// wait at once.
+			timer := time.NewTimer(lingerMax)
+		linger:
+			for n < lingerBatch && !durable {
+				select {
+				case p := <-a.queue:
+					batch = append(batch, p)
+					n += len(p.recs)
+					durable = p.done != nil
+				case <-timer.C:
+					break linger
+				case <-a.closing:
+					break linger
+				}
+			}
+			timer.Stop()
 		}
 		a.write(batch)
 		a.obs.QueueDepth(len(a.queue))

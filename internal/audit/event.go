@@ -296,6 +296,3 @@ func IdentityOf(p *identity.Principal) UserIdentity {
 	u.SessionContext = sc
 	return u
 }
-
-// Marshal returns the record's JSON (one line, no newline).
-func (e *Event) Marshal() ([]byte, error) { return json.Marshal(e) }
