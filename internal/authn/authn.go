@@ -98,6 +98,11 @@ func (s *Source) Credential(ctx context.Context, accessKeyID, sessionToken strin
 	if strings.HasPrefix(accessKeyID, "ASIA") {
 		return s.temporary(accessKeyID, sessionToken)
 	}
+	if sessionToken != "" {
+		// A long-term key with a session token is refused by AWS: usually a
+		// stale AWS_SESSION_TOKEN left in the environment.
+		return sigv4.Credential{}, invalidToken()
+	}
 	now := s.now()
 	s.mu.RLock()
 	e, ok := s.cache[accessKeyID]

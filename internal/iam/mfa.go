@@ -27,7 +27,7 @@ type VirtualMFADevice struct {
 	QRCodePNG        string     `xml:",omitempty"`
 	User             *User      `xml:",omitempty"`
 	EnableDate       *time.Time `xml:",omitempty"`
-	Tags             []Tag      `xml:"Tags>member,omitempty"`
+	Tags             TagList    `xml:",omitempty"`
 }
 
 // MFADevice is the IAM model's MFADevice shape (an enabled device).

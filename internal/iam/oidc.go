@@ -120,7 +120,7 @@ type CreateOpenIDConnectProviderInput struct {
 // CreateOpenIDConnectProviderOutput is CreateOpenIDConnectProvider's result.
 type CreateOpenIDConnectProviderOutput struct {
 	OpenIDConnectProviderArn string
-	Tags                     []Tag `xml:"Tags>member,omitempty"`
+	Tags                     TagList `xml:",omitempty"`
 }
 
 // CreateOpenIDConnectProvider registers an OIDC identity provider that
@@ -172,7 +172,7 @@ type GetOpenIDConnectProviderOutput struct {
 	ClientIDList   []string `xml:"ClientIDList>member"`
 	ThumbprintList []string `xml:"ThumbprintList>member"`
 	CreateDate     time.Time
-	Tags           []Tag `xml:"Tags>member,omitempty"`
+	Tags           TagList `xml:",omitempty"`
 }
 
 // GetOpenIDConnectProvider describes a provider.

@@ -120,3 +120,13 @@ func TestGetAccessKeyInfo(t *testing.T) {
 		t.Errorf("Account = %s, want 609629065308", aws.ToString(out.Account))
 	}
 }
+
+// TestStaleSessionTokenWithLongTermKey: AWS refuses a long-term key sent
+// with a session token (a stale AWS_SESSION_TOKEN is the usual cause).
+func TestStaleSessionTokenWithLongTermKey(t *testing.T) {
+	e := newEnv(t)
+	stale := e.root
+	stale.SessionToken = "FwoGZXIvYXdzEBYaDLeftoverSessionToken"
+	_, err := e.sts(stale).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	apiError(t, err, "InvalidClientTokenId", "The security token included in the request is invalid.")
+}

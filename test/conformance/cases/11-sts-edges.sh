@@ -40,6 +40,5 @@ conf_case invalid-action sts NoSuchAction --clients curl \
 expect_error 400 InvalidAction 'Could not find operation NoSuchAction for version 2011-06-15'
 
 conf_case stale-session-token sts GetCallerIdentity --token 'FwoGZXIvYXdzEBYaDLeftoverSessionToken' \
-  --xfail 'authn ignores X-Amz-Security-Token on long-term (AKIA) keys' \
   --desc 'the root key with a leftover session token (AWS_SESSION_TOKEN from an old session)'
 expect_error 403 InvalidClientTokenId "$MSG_INVALID_TOKEN"
