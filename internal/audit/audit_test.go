@@ -254,3 +254,22 @@ func mustFiles(t *testing.T, dir string) []string {
 	}
 	return fs
 }
+
+func TestNewEventID(t *testing.T) {
+	seen := map[string]bool{}
+	prev := ""
+	for range 10000 {
+		id := NewEventID()
+		if len(id) != 36 || id[14] != '7' || !strings.ContainsRune("89ab", rune(id[19])) {
+			t.Fatalf("NewEventID() = %q: not a version 7 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("NewEventID() repeated %q", id)
+		}
+		seen[id] = true
+		if id[:13] < prev {
+			t.Fatalf("NewEventID() = %q went back in time (after %q)", id, prev)
+		}
+		prev = id[:13]
+	}
+}
