@@ -93,7 +93,7 @@ given by --context key=value (repeat a key for several values).`,
 	fl.StringVar(&f.resPolicy, "resource-policy", "", "resource-based policy file (needs --principal)")
 	fl.StringVar(&f.action, "action", "", "action to evaluate, e.g. iam:CreateUser")
 	fl.StringVar(&f.resource, "resource", "*", "resource ARN")
-	fl.StringVar(&f.principal, "principal", "", "caller ARN, matched by a resource policy's Principal")
+	fl.StringVar(&f.principal, "principal", "", "caller ARN: matched by a resource policy's Principal; sets aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType and a user's aws:username unless --context does")
 	fl.StringArrayVar(&f.context, "context", nil, "condition key=value (repeatable; repeat a key for several values)")
 	return cmd
 }
@@ -277,6 +277,37 @@ func describeRef(r policy.StatementRef, file string) string {
 	return b.String()
 }
 
+// principalContext fills the condition keys a caller's ARN determines
+// (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType and, for an
+// IAM user, aws:username), unless --context gave them.
+func principalContext(ctx policy.ContextMap, arn string) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return
+	}
+	set := func(k, v string) {
+		if _, ok := ctx.Values(strings.ToLower(k)); !ok && v != "" {
+			ctx.Set(k, v)
+		}
+	}
+	res := parts[5]
+	typ := ""
+	switch {
+	case parts[2] == "iam" && strings.HasPrefix(res, "user/"):
+		typ = policy.PrincipalTypeUser
+		set(policy.KeyUsername, res[strings.LastIndexByte(res, '/')+1:])
+	case parts[2] == "iam" && res == "root":
+		typ = policy.PrincipalTypeAccount
+	case parts[2] == "sts" && strings.HasPrefix(res, "assumed-role/"):
+		typ = policy.PrincipalTypeAssumedRole
+	case parts[2] == "sts" && strings.HasPrefix(res, "federated-user/"):
+		typ = policy.PrincipalTypeFederatedUser
+	}
+	set(policy.KeyPrincipalArn, arn)
+	set(policy.KeyPrincipalAccount, parts[4])
+	set(policy.KeyPrincipalType, typ)
+}
+
 // offlinePolicy is a policy file and its compiled document.
 type offlinePolicy struct {
 	file string
@@ -367,6 +398,7 @@ func explainOffline(streams IO, f *policyExplainFlags) error {
 		vals, _ := ctx.Values(strings.ToLower(k))
 		ctx.Set(k, append(vals, v)...)
 	}
+	principalContext(ctx, f.principal)
 	req := &policy.Request{Principal: policy.Principal{ARN: f.principal}, Action: f.action, Resource: f.resource, Context: ctx}
 	res, x := policy.Explain(req, in)
 

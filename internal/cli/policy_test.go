@@ -105,6 +105,24 @@ func TestPolicyExplainOffline(t *testing.T) {
 		}
 	}
 
+	// --principal fills aws:username for ${aws:username}; --context wins.
+	own := writePolicy(t, dir, "own.json", `{"Version":"2012-10-17","Statement":[{"Sid":"Own","Effect":"Allow","Action":"iam:ListAccessKeys","Resource":"arn:aws:iam::*:user/${aws:username}"}]}`)
+	for _, tc := range []struct {
+		extra []string
+		want  string
+	}{
+		{nil, "allowed"},
+		{[]string{"--context", "aws:username=someone-else"}, "implicitDeny"},
+	} {
+		args := append([]string{"policy", "explain", "--output", "json", "--policy", own, "--action", "iam:ListAccessKeys",
+			"--resource", "arn:aws:iam::123456789012:user/bob", "--principal", "arn:aws:iam::123456789012:user/dev/bob"}, tc.extra...)
+		r := run(t, "", args...)
+		var got offlineResult
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got.Decision != tc.want {
+			t.Errorf("%v: decision %q (%v, %s), want %s", tc.extra, got.Decision, err, r.stderr, tc.want)
+		}
+	}
+
 	// Usage errors.
 	for _, args := range [][]string{
 		{"policy", "explain", "--policy", admin},
