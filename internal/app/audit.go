@@ -10,6 +10,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/authn"
 	"github.com/castellan-sts/castellan/internal/metrics"
 	"github.com/castellan-sts/castellan/internal/monitor"
+	"github.com/castellan-sts/castellan/internal/notify"
 	"github.com/castellan-sts/castellan/internal/server"
 )
 
@@ -22,7 +23,7 @@ type auditParts struct {
 	auditor   *audit.Auditor
 	lifecycle *monitor.Lifecycle
 	watch     *monitor.Watch
-	webhooks  []*audit.Webhook
+	webhooks  []*notify.Webhook
 	reports   *monitor.Reports
 }
 
@@ -51,13 +52,13 @@ func (a *App) openAudit(ctx context.Context, source *authn.Source) (server.Audit
 	}
 	var followers []audit.Follower
 	if c.WebhookURL != "" {
-		wh := audit.NewWebhook(audit.WebhookConfig{Name: "audit", URL: c.WebhookURL, Secret: c.WebhookSecret, Logger: a.log, Observer: m, Now: a.now})
+		wh := notify.NewWebhook(notify.WebhookConfig{Name: "audit", URL: c.WebhookURL, Secret: c.WebhookSecret, Logger: a.log, Observer: m, Now: a.now})
 		p.webhooks = append(p.webhooks, wh)
 		followers = append(followers, wh)
 	}
 	var notifier monitor.Notifier
 	if c.NotifyURL != "" {
-		wh := audit.NewWebhook(audit.WebhookConfig{Name: "notify", URL: c.NotifyURL, Secret: c.NotifySecret, Logger: a.log, Observer: m, Now: a.now})
+		wh := notify.NewWebhook(notify.WebhookConfig{Name: "notify", URL: c.NotifyURL, Secret: c.NotifySecret, Logger: a.log, Observer: m, Now: a.now})
 		p.webhooks = append(p.webhooks, wh)
 		notifier = wh
 	}

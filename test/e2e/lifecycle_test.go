@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/castellan-sts/castellan/internal/audit"
 	"github.com/castellan-sts/castellan/internal/config"
+	"github.com/castellan-sts/castellan/internal/notify"
 	"github.com/castellan-sts/castellan/internal/store"
 )
 
@@ -43,9 +43,9 @@ func newWebhookReceiver(t *testing.T, secret string) *webhookReceiver {
 	w := &webhookReceiver{t: t, secret: secret}
 	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		ts, err := strconv.ParseInt(r.Header.Get(audit.HeaderTimestamp), 10, 64)
-		if err != nil || r.Header.Get(audit.HeaderSignature) != audit.Sign(secret, ts, body) {
-			t.Errorf("webhook delivery with a bad signature: ts %q sig %q", r.Header.Get(audit.HeaderTimestamp), r.Header.Get(audit.HeaderSignature))
+		ts, err := strconv.ParseInt(r.Header.Get(notify.HeaderTimestamp), 10, 64)
+		if err != nil || r.Header.Get(notify.HeaderSignature) != notify.Sign(secret, ts, body) {
+			t.Errorf("webhook delivery with a bad signature: ts %q sig %q", r.Header.Get(notify.HeaderTimestamp), r.Header.Get(notify.HeaderSignature))
 			rw.WriteHeader(http.StatusUnauthorized)
 			return
 		}

@@ -1,4 +1,7 @@
-package audit
+// Package notify delivers audit records to HTTP endpoints: batched,
+// HMAC-signed and retried with backoff. It is kept apart from internal/audit
+// so that the audit service itself never speaks HTTP.
+package notify
 
 import (
 	"bytes"
@@ -13,6 +16,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/castellan-sts/castellan/internal/audit"
 )
 
 // Webhook delivery: records are POSTed in batches as
@@ -60,7 +65,7 @@ type WebhookConfig struct {
 }
 
 // Webhook delivers records to an HTTP endpoint, batched, signed and
-// retried. It is a Follower (and a monitor Notifier): Enqueue never blocks.
+// retried. It is an audit.Follower and a monitor.Notifier: Enqueue never blocks.
 type Webhook struct {
 	cfg WebhookConfig
 
@@ -87,8 +92,8 @@ func NewWebhook(cfg WebhookConfig) *Webhook {
 	return w
 }
 
-// Enqueue implements Follower.
-func (w *Webhook) Enqueue(batch []Record) {
+// Enqueue implements audit.Follower and monitor.Notifier.
+func (w *Webhook) Enqueue(batch []audit.Record) {
 	w.mu.Lock()
 	for _, r := range batch {
 		if len(w.pending) >= webhookMaxPending {
