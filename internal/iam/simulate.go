@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -114,9 +115,9 @@ type SimulatePolicyOutput struct {
 type EvaluationResult struct {
 	EvalActionName                    string
 	EvalResourceName                  string
-	EvalDecision                      string // allowed, explicitDeny, implicitDeny
-	MatchedStatements                 []Statement `xml:"MatchedStatements>member"`
-	MissingContextValues              []string    `xml:"MissingContextValues>member"`
+	EvalDecision                      string                             // allowed, explicitDeny, implicitDeny
+	MatchedStatements                 []Statement                        `xml:"MatchedStatements>member"`
+	MissingContextValues              []string                           `xml:"MissingContextValues>member"`
 	OrganizationsDecisionDetail       *OrganizationsDecisionDetail       `xml:",omitempty"`
 	PermissionsBoundaryDecisionDetail *PermissionsBoundaryDecisionDetail `xml:",omitempty"`
 	ResourceSpecificResults           memberList[ResourceSpecificResult] `xml:",omitempty"`
@@ -126,14 +127,14 @@ type EvaluationResult struct {
 type ResourceSpecificResult struct {
 	EvalResourceName                  string
 	EvalResourceDecision              string
-	MatchedStatements                 []Statement `xml:"MatchedStatements>member"`
-	MissingContextValues              []string    `xml:"MissingContextValues>member"`
+	MatchedStatements                 []Statement                        `xml:"MatchedStatements>member"`
+	MissingContextValues              []string                           `xml:"MissingContextValues>member"`
 	PermissionsBoundaryDecisionDetail *PermissionsBoundaryDecisionDetail `xml:",omitempty"`
 }
 
 // Statement locates a statement that decided a simulation.
 type Statement struct {
-	SourcePolicyId   string //nolint:revive // AWS's member name
+	SourcePolicyId   string
 	SourcePolicyType string
 	StartPosition    Position
 	EndPosition      Position
@@ -352,7 +353,7 @@ func inputPolicies(member string, docs []string, kind policy.Kind) ([]simPolicy,
 
 func invalidSimulationPolicy(id string, err error) error {
 	msg := err.Error()
-	if pe, ok := err.(*policy.Error); ok {
+	if pe, ok := errors.AsType[*policy.Error](err); ok {
 		msg = pe.Message
 	}
 	return awserr.Errorf(awserr.InvalidInput, "Invalid policy %s: %s", id, msg)
