@@ -50,6 +50,7 @@ type App struct {
 	registry *prometheus.Registry
 	usage    *authn.Usage
 	source   *authn.Source // the long-term key cache (notify.go invalidates it)
+	iam      *iam.Service  // its policy sets too
 	keyring  *token.Keyring
 	deny     *token.DenySet
 	audit    *auditParts // audit.go
@@ -134,6 +135,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		Store: a.store, Cache: source, Logger: a.log, Now: a.now,
 		Account: a.account, Region: cfg.Region,
 	})
+	a.iam = iamSvc
 	authorizer := authz.New(iamSvc, keyring, a.log)
 	auditCfg, err := a.openAudit(ctx, source)
 	if err != nil {

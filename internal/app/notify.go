@@ -26,8 +26,12 @@ func (a *App) applyChange(ctx context.Context, c store.Change) {
 	case store.ChangeAccessKey:
 		a.source.Invalidate(c.ID)
 	case store.ChangeUser:
-		// Cached principals embed the user's name, path and tags.
+		// Cached principals embed the user's name, path and tags; its
+		// boundary is in its policy set.
 		a.source.InvalidateAll()
+		a.iam.InvalidatePolicies()
+	case store.ChangePolicy:
+		a.iam.InvalidatePolicies()
 	case store.ChangeKeyring:
 		a.reloadKeyring(ctx)
 	case store.ChangeRevocation:
@@ -35,6 +39,7 @@ func (a *App) applyChange(ctx context.Context, c store.Change) {
 	case store.ChangeResync:
 		a.log.Info("change notifications resumed; reloading caches")
 		a.source.InvalidateAll()
+		a.iam.InvalidatePolicies()
 		a.reloadKeyring(ctx)
 		a.refreshDeny(ctx)
 	}

@@ -17,6 +17,10 @@ const (
 	ChangeKeyring ChangeKind = "keyring"
 	// ChangeRevocation: the revocation deny set grew.
 	ChangeRevocation ChangeKind = "revocation"
+	// ChangePolicy: something a principal's permissions are computed from
+	// changed (inline or managed policies, attachments, default versions,
+	// group memberships, roles).
+	ChangePolicy ChangeKind = "policy"
 	// ChangeResync: notifications may have been missed (the listener lost
 	// its connection and got it back); drop or reload everything cached.
 	ChangeResync ChangeKind = "resync"

@@ -230,6 +230,19 @@ func TestMultiNode(t *testing.T) {
 	}
 	waitFor(t, func() bool { _, err := gci(a, alice); return err == nil })
 
+	// A policy granted on A applies on B at once (B cached alice's policy
+	// set when it refused her).
+	if _, err := b.iam(alice).GetUser(ctx, &iam.GetUserInput{}); apiCode(err) != "AccessDenied" {
+		t.Fatalf("B: GetUser without a policy = %v, want AccessDenied", err)
+	}
+	if _, err := a.iam(a.root).PutUserPolicy(ctx, &iam.PutUserPolicyInput{
+		UserName: aws.String("alice"), PolicyName: aws.String("self"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { _, err := b.iam(alice).GetUser(ctx, &iam.GetUserInput{}); return err == nil })
+
 	// A session revoked through the shared store is refused by both nodes.
 	admin, err = app.OpenAdmin(ctx, config.Config{DataDir: a.dataDir, StoreURL: storeURL, MasterKey: cfg.MasterKey}, nil)
 	if err != nil {

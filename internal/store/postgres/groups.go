@@ -67,7 +67,7 @@ func (s *Store) ListGroups(ctx context.Context, accountID string, opt store.List
 func (s *Store) UpdateGroup(ctx context.Context, accountID, name string, fn func(*store.Group) error) (store.Group, error) {
 	var g store.Group
 	var fnErr error
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		var err error
 		if g, err = scanGroup(tx.QueryRow(ctx, lockGroupByName, accountID, name)); err != nil {
 			return err
@@ -87,7 +87,7 @@ func (s *Store) UpdateGroup(ctx context.Context, accountID, name string, fn func
 // DeleteGroup implements store.Groups. The group row is locked first:
 // writers adding members or policies lock it too.
 func (s *Store) DeleteGroup(ctx context.Context, accountID, name string) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		g, err := scanGroup(tx.QueryRow(ctx, lockGroupByName, accountID, name))
 		if err != nil {
 			return err
@@ -126,7 +126,7 @@ func groupAndUser(ctx context.Context, tx pgx.Tx, accountID, groupName, userName
 // AddUserToGroup implements store.Groups. The user row is locked, so the
 // groups-per-user count holds across nodes.
 func (s *Store) AddUserToGroup(ctx context.Context, accountID, groupName, userName string, maxGroups int) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		gid, uid, err := groupAndUser(ctx, tx, accountID, groupName, userName)
 		if err != nil {
 			return err
@@ -154,7 +154,7 @@ func (s *Store) AddUserToGroup(ctx context.Context, accountID, groupName, userNa
 
 // RemoveUserFromGroup implements store.Groups.
 func (s *Store) RemoveUserFromGroup(ctx context.Context, accountID, groupName, userName string) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		gid, uid, err := groupAndUser(ctx, tx, accountID, groupName, userName)
 		if err != nil {
 			return err

@@ -13,7 +13,9 @@ import (
 )
 
 // Cache invalidation across nodes. Every write that changes something
-// nodes cache (access keys, users, keyring keys, revocations) sends
+// nodes cache (access keys, users, keyring keys, revocations, and what
+// policy sets are computed from: policies, attachments, versions, groups,
+// memberships, roles) sends
 //
 //	SELECT pg_notify(<channel>, '<kind>:<id>')
 //
@@ -60,7 +62,7 @@ func (s *Store) notifyTx(ctx context.Context, kind store.ChangeKind, id string, 
 func parseChange(payload string) (store.Change, bool) {
 	kind, id, _ := strings.Cut(payload, ":")
 	switch k := store.ChangeKind(kind); k {
-	case store.ChangeAccessKey, store.ChangeUser, store.ChangeKeyring, store.ChangeRevocation:
+	case store.ChangeAccessKey, store.ChangeUser, store.ChangeKeyring, store.ChangeRevocation, store.ChangePolicy:
 		return store.Change{Kind: k, ID: id}, true
 	}
 	return store.Change{}, false

@@ -54,7 +54,7 @@ func scanInline(sc scanner) (store.InlinePolicy, error) {
 // before the size sum, so concurrent puts never exceed maxTotal. A replaced
 // policy keeps the name it was first stored with.
 func (s *Store) PutInlinePolicy(ctx context.Context, p store.InlinePolicy, maxTotal int) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		if err := lockEntity(ctx, tx, p.OwnerKind, p.OwnerID); err != nil {
 			return fmt.Errorf("%s %q: %w", p.OwnerKind, p.OwnerID, err)
 		}
@@ -86,8 +86,10 @@ func (s *Store) ListInlinePolicies(ctx context.Context, ownerID string, opt stor
 
 // DeleteInlinePolicy implements store.InlinePolicies.
 func (s *Store) DeleteInlinePolicy(ctx context.Context, ownerID, name string) error {
-	tag, err := s.pool.Exec(ctx, deleteInline, ownerID, name)
-	return wrap(fmt.Sprintf("delete inline policy %q", name), affectedOne(tag, err))
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
+		return affectedOne(tx.Exec(ctx, deleteInline, ownerID, name))
+	})
+	return wrap(fmt.Sprintf("delete inline policy %q", name), err)
 }
 
 // Managed policies. Version ids are "v" + the version number.
@@ -225,7 +227,7 @@ func getPolicyRef(ctx context.Context, tx pgx.Tx, query, arn string) (policyRef,
 
 // DeletePolicy implements store.ManagedPolicies.
 func (s *Store) DeletePolicy(ctx context.Context, arn string) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		ref, err := getPolicyRef(ctx, tx, lockPolicyRef, arn)
 		if err != nil {
 			return err
@@ -256,7 +258,7 @@ func (s *Store) DeletePolicy(ctx context.Context, arn string) error {
 // locked, so the count, the next number and the insert are atomic.
 func (s *Store) CreatePolicyVersion(ctx context.Context, arn, document string, setDefault bool, at time.Time, maxVersions int) (store.PolicyVersion, error) {
 	var v store.PolicyVersion
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		ref, err := getPolicyRef(ctx, tx, lockPolicyRef, arn)
 		if err != nil {
 			return err
@@ -305,7 +307,7 @@ func (s *Store) ListPolicyVersions(ctx context.Context, arn string) ([]store.Pol
 
 // DeletePolicyVersion implements store.ManagedPolicies.
 func (s *Store) DeletePolicyVersion(ctx context.Context, arn, id string) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		ref, err := getPolicyRef(ctx, tx, lockPolicyRef, arn)
 		if err != nil {
 			return err
@@ -321,7 +323,7 @@ func (s *Store) DeletePolicyVersion(ctx context.Context, arn, id string) error {
 
 // SetDefaultPolicyVersion implements store.ManagedPolicies.
 func (s *Store) SetDefaultPolicyVersion(ctx context.Context, arn, id string, at time.Time) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		ref, err := getPolicyRef(ctx, tx, lockPolicyRef, arn)
 		if err != nil {
 			return err
@@ -341,7 +343,7 @@ func (s *Store) SetDefaultPolicyVersion(ctx context.Context, arn, id string, at 
 // share-locked (DeletePolicy waits) and the entity row locked (its quota
 // and delete check see the attachment).
 func (s *Store) AttachPolicy(ctx context.Context, arn string, e store.EntityRef, maxPerEntity int) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		ref, err := getPolicyRef(ctx, tx, lockPolicyRefShared, arn)
 		if err != nil {
 			return fmt.Errorf("policy: %w", err)
@@ -372,7 +374,7 @@ func (s *Store) AttachPolicy(ctx context.Context, arn string, e store.EntityRef,
 
 // DetachPolicy implements store.ManagedPolicies.
 func (s *Store) DetachPolicy(ctx context.Context, arn, entityID string) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		ref, err := getPolicyRef(ctx, tx, lockPolicyRefShared, arn)
 		if err != nil {
 			return err

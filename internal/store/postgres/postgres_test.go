@@ -289,6 +289,13 @@ func TestNotify(t *testing.T) {
 		{"revocation", func() error {
 			return a.PutRevocation(ctx, store.Revocation{Kind: store.RevokeKey, Subject: "ASIAX", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
 		}, []store.Change{{Kind: store.ChangeRevocation, ID: ""}}},
+		{"group policy", func() error {
+			g := store.Group{AccountID: acct, ID: "AGPAGROUP", Name: "g", Path: "/", CreatedAt: time.Now()}
+			if err := a.CreateGroup(ctx, g); err != nil {
+				return err
+			}
+			return a.PutInlinePolicy(ctx, store.InlinePolicy{OwnerKind: store.EntityGroup, OwnerID: g.ID, Name: "p", Document: "{}", Size: 2}, 5120)
+		}, []store.Change{{Kind: store.ChangePolicy, ID: ""}}},
 	}
 	for _, st := range steps {
 		rec.reset()

@@ -76,7 +76,7 @@ func (s *Store) ListRoles(ctx context.Context, accountID string, opt store.ListO
 func (s *Store) UpdateRole(ctx context.Context, accountID, name string, fn func(*store.Role) error) (store.Role, error) {
 	var r store.Role
 	var fnErr error
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		var err error
 		if r, err = scanRole(tx.QueryRow(ctx, lockRoleByName, accountID, name)); err != nil {
 			return err
@@ -100,7 +100,7 @@ func (s *Store) UpdateRole(ctx context.Context, accountID, name string, fn func(
 
 // DeleteRole implements store.Roles.
 func (s *Store) DeleteRole(ctx context.Context, accountID, name string) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
 		r, err := scanRole(tx.QueryRow(ctx, lockRoleByName, accountID, name))
 		if err != nil {
 			return err
