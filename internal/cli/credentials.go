@@ -32,6 +32,7 @@ func newCredentialsServeCmd(streams IO) *cobra.Command {
 		addr     string
 		duration time.Duration
 		ahead    time.Duration
+		output   string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [flags] [-- COMMAND [ARG...]]",
@@ -52,6 +53,9 @@ Without it, it serves until interrupted.`,
   castellan credentials serve --profile dev --addr 127.0.0.1:9911 --duration 1h`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := bindEnv(cmd, streams.Getenv); err != nil {
+				return err
+			}
+			if err := checkOutput(output); err != nil {
 				return err
 			}
 			ctx, cancel := context.WithCancel(cmd.Context())
@@ -80,7 +84,12 @@ Without it, it serves until interrupted.`,
 				"AWS_CONTAINER_AUTHORIZATION_TOKEN":  srv.Token,
 			}
 			client.TargetVars(vars, client.ResolveTarget(ctx, sess.Options), env)
-			if len(args) == 0 {
+			if len(args) == 0 && output == "json" {
+				if err := writeJSON(streams.Stdout, vars); err != nil {
+					return err
+				}
+			}
+			if len(args) == 0 && output == "text" {
 				keys := make([]string, 0, len(vars))
 				for k := range vars {
 					keys = append(keys, k)
@@ -90,6 +99,8 @@ Without it, it serves until interrupted.`,
 				for _, k := range keys {
 					fmt.Fprintf(streams.Stdout, "export %s=%s\n", k, shellQuote(vars[k]))
 				}
+			}
+			if len(args) == 0 {
 				log.Info("serving credentials", "url", uri, "profile", sess.EffectiveProfile())
 				select {
 				case <-ctx.Done():
@@ -125,6 +136,7 @@ Without it, it serves until interrupted.`,
 	f.StringVar(&addr, "addr", "127.0.0.1:0", "loopback listen address (port 0: any free port)")
 	f.DurationVar(&duration, "duration", 0, "session length (default 1h; role profiles: their duration_seconds)")
 	f.DurationVar(&ahead, "refresh-ahead", client.DefaultRefreshAhead, "refresh this long before expiry (at most half a session's lifetime)")
+	f.StringVar(&output, "output", "text", "how the variables are printed: text (export lines) or json")
 	f.SetInterspersed(false)
 	return cmd
 }

@@ -452,6 +452,15 @@ func TestCredentialsServe(t *testing.T) {
 			t.Errorf("serve -- cmd: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
 	})
+	t.Run("json exports", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		r := runCtx(ctx, t, "", "credentials", "serve", "--profile", "src", "--output", "json")
+		var vars map[string]string
+		if err := json.Unmarshal([]byte(r.stdout), &vars); err != nil || r.code != 0 || vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"] == "" {
+			t.Errorf("serve --output json: %d %q %v", r.code, r.stdout, err)
+		}
+	})
 	t.Run("refuses a non-loopback address", func(t *testing.T) {
 		if r := run(t, "", "credentials", "serve", "--profile", "src", "--addr", "0.0.0.0:0"); r.code == 0 || !strings.Contains(r.stderr, "loopback") {
 			t.Errorf("%d %s", r.code, r.stderr)
