@@ -521,7 +521,10 @@ func (sim *simulation) evaluate(action, resource string) EvaluationResult {
 				boundaryAllow = true
 			}
 		}
-		if deny != (m.Effect == "Deny") {
+		// The statements that decided: the Denies of an explicit deny, the
+		// Allows of an allow; none for an implicit deny (what was missing is
+		// in the decision details).
+		if decision == policy.ImplicitDeny || deny != (m.Effect == "Deny") {
 			continue
 		}
 		if sp := sim.source(m.StatementRef); sp != nil {
