@@ -622,3 +622,39 @@ func TestCredentialProcessRefreshAhead(t *testing.T) {
 		t.Errorf("past half its lifetime the session was not refreshed")
 	}
 }
+
+// TestRotateKeysStopsSafely denies the deactivation step: the rotation must
+// stop with the profile holding the new, working key and say how to finish.
+func TestRotateKeysStopsSafely(t *testing.T) {
+	h := newHome(t)
+	s := newServer(t)
+	alice := s.user("alice")
+	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:CreateAccessKey","iam:ListAccessKeys","iam:DeleteAccessKey"],"Resource":"arn:aws:iam::*:user/${aws:username}"}]}`
+	_, err := s.iam(s.root).PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("keys"), PolicyDocument: aws.String(pol)})
+	skipIfMissing(t, err, "IAM PutUserPolicy")
+	h.profile("alice", alice, "region = us-east-1", "endpoint_url = "+s.url)
+	r := run(t, "", "rotate-keys", "--profile", "alice", "--output", "json")
+	if r.code != 0 && strings.Contains(r.stdout, "listing the access keys") {
+		t.Skipf("server does not evaluate identity policies for IAM self-service yet: %s", r.stdout)
+	}
+	var out struct {
+		Steps    []string
+		Error    string
+		Recovery string
+	}
+	json.Unmarshal([]byte(r.stdout), &out)
+	if r.code == 0 || !strings.Contains(out.Error, "AccessDenied") || !strings.Contains(out.Recovery, "now uses the new key") ||
+		!strings.Contains(out.Recovery, "update-access-key") {
+		t.Fatalf("rotate-keys with UpdateAccessKey denied: %d\n%s", r.code, r.stdout)
+	}
+	sc, _ := loadProfile(t, "alice")
+	if sc.Credentials.AccessKeyID == alice.AccessKeyID {
+		t.Fatalf("the profile still holds the old key after the new one was written")
+	}
+	if arn, err := s.whoami(sc.Credentials); err != nil || !strings.HasSuffix(arn, ":user/alice") {
+		t.Errorf("the profile's key does not work: %q %v", arn, err)
+	}
+	if _, err := s.whoami(alice); err != nil {
+		t.Errorf("the old key should still be active (deactivation was denied): %v", err)
+	}
+}
