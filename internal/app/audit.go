@@ -74,7 +74,7 @@ func (a *App) openAudit(ctx context.Context, source *authn.Source) (server.Audit
 	}
 	p.lifecycle = monitor.NewLifecycle(monitor.LifecycleConfig{
 		Store: a.store, Emitter: p.auditor, Notifier: notifier, Metrics: m, Logger: a.log, Now: a.now,
-		Account: a.account, SweepInterval: c.SweepInterval, ExpiryNotice: c.ExpiryNotice,
+		Account: a.account, SweepInterval: c.SweepInterval, ExpiryNotice: c.ExpiryNotice, Retention: c.Retention,
 	})
 	p.watch = monitor.NewWatch(monitor.WatchConfig{
 		Store: a.store, Emitter: p.auditor, Notifier: notifier, Metrics: m, Logger: a.log, Now: a.now,

@@ -57,6 +57,7 @@ type LifecycleStore interface {
 	store.WatchFindings
 	GetUser(ctx context.Context, accountID, name string) (store.User, error)
 	ListAccessKeys(ctx context.Context, accountID, userID string) ([]store.AccessKey, error)
+	PruneAuditEvents(ctx context.Context, before time.Time) (int64, error)
 	ListRevocations(ctx context.Context, now time.Time) ([]store.Revocation, error)
 }
 
@@ -89,6 +90,8 @@ type LifecycleConfig struct {
 	SweepInterval time.Duration
 	// ExpiryNotice warns this long before a session expires; 0 disables.
 	ExpiryNotice time.Duration
+	// Retention prunes stored audit events older than this (hourly); 0 keeps them.
+	Retention time.Duration
 }
 
 // Lifecycle follows credentials; it implements server.CredentialLifecycle.
@@ -102,6 +105,8 @@ type Lifecycle struct {
 	account string
 	sweep   time.Duration
 	notice  time.Duration
+	keep    time.Duration
+	pruned  time.Time // last audit prune
 
 	mu      sync.Mutex
 	issued  []store.IssuedSession
@@ -116,7 +121,7 @@ type Lifecycle struct {
 func NewLifecycle(cfg LifecycleConfig) *Lifecycle {
 	l := &Lifecycle{
 		st: cfg.Store, emit: cfg.Emitter, notify: cfg.Notifier, m: cfg.Metrics, log: cfg.Logger, now: cfg.Now,
-		account: cfg.Account, sweep: cfg.SweepInterval, notice: cfg.ExpiryNotice,
+		account: cfg.Account, sweep: cfg.SweepInterval, notice: cfg.ExpiryNotice, keep: cfg.Retention,
 		uses: map[string]store.SessionUse{}, keyUses: map[string]store.KeyFirstUse{}, known: map[string]bool{},
 	}
 	if l.log == nil {
@@ -539,6 +544,14 @@ func (l *Lifecycle) Sweep(ctx context.Context) {
 	}
 	if _, err := l.st.PruneSessions(ctx, now.Add(-sessionKeep)); err != nil {
 		l.log.Warn("pruning sessions", "err", err)
+	}
+	if l.keep > 0 && now.Sub(l.pruned) >= time.Hour {
+		l.pruned = now
+		if n, err := l.st.PruneAuditEvents(ctx, now.Add(-l.keep)); err != nil {
+			l.log.Warn("pruning audit events", "err", err)
+		} else if n > 0 {
+			l.log.Info("pruned audit events past the retention", "events", n)
+		}
 	}
 }
 
