@@ -73,6 +73,12 @@ func (a *Authorizer) Authorize(ctx context.Context, call *identity.Call, service
 		if err := a.addResourceTags(ctx, call, op, get, c); err != nil { // resourcetags.go
 			return err
 		}
+		if tc := tagCheck(op, get, c); tc != nil {
+			if err := a.Evaluate(ctx, call, c); err != nil {
+				return err
+			}
+			return a.Evaluate(ctx, call, tc)
+		}
 	}
 	return a.Evaluate(ctx, call, c)
 }

@@ -86,3 +86,25 @@ func (a *Authorizer) addResourceTags(ctx context.Context, call *identity.Call, o
 	}
 	return nil
 }
+
+// tagOnCreate maps the Create operations that take Tags to the tagging
+// action AWS also requires when tags are passed ("To create a user with
+// tags you need iam:CreateUser and iam:TagUser").
+var tagOnCreate = map[string]string{
+	"CreateUser":                  "iam:TagUser",
+	"CreateRole":                  "iam:TagRole",
+	"CreatePolicy":                "iam:TagPolicy",
+	"CreateOpenIDConnectProvider": "iam:TagOpenIDConnectProvider",
+	"CreateVirtualMFADevice":      "iam:TagMFADevice",
+}
+
+// tagCheck is the second question a Create with Tags asks: the tagging
+// action on the same resource with the same request tags; nil when the
+// operation passes no tags.
+func tagCheck(op string, get Params, c *Check) *Check {
+	action, ok := tagOnCreate[op]
+	if !ok || get("Tags.member.1.Key") == "" {
+		return nil
+	}
+	return &Check{Action: action, Resource: c.Resource, Extra: c.Extra}
+}

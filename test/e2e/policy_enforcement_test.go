@@ -388,7 +388,7 @@ func TestPolicyConditionTags(t *testing.T) {
 	root := e.iam(e.root)
 	tara := e.newUser(t, "tara")
 	e.putUserPolicy(t, "tara", "tags", `{"Version":"2012-10-17","Statement":[
-		{"Sid":"BlueOnly","Effect":"Allow","Action":"iam:CreateUser","Resource":"*","Condition":{
+		{"Sid":"BlueOnly","Effect":"Allow","Action":["iam:CreateUser","iam:TagUser"],"Resource":"*","Condition":{
 			"StringEquals":{"aws:RequestTag/team":"blue"},
 			"ForAllValues:StringEquals":{"aws:TagKeys":["team","cost"]}}}]}`)
 	c := e.iam(tara)
@@ -424,6 +424,15 @@ func TestPolicyConditionTags(t *testing.T) {
 		}
 	}
 
+	// Creating with tags also needs the tagging action, as in AWS.
+	tim := e.newUser(t, "tim")
+	e.putUserPolicy(t, "tim", "create", allow(`"iam:CreateUser"`, "*"))
+	if _, err := e.iam(tim).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("t1")}); err != nil {
+		t.Fatalf("CreateUser without tags: %v", err)
+	}
+	_, err := e.iam(tim).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("t2"), Tags: tag("team", "blue")})
+	e.denied(t, err, e.userARN("tim"), "iam:TagUser", e.userARN("t2"), "because no identity-based policy allows the iam:TagUser action")
+
 	// aws:PrincipalTag from the caller's user tags.
 	for _, u := range []struct{ name, team string }{{"pat", "blue"}, {"pete", "red"}} {
 		_, err := root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(u.name), Tags: tag("team", u.team)})
@@ -445,7 +454,7 @@ func TestPolicyConditionTags(t *testing.T) {
 	if _, err := pat.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
 		t.Fatalf("ListUsers as a blue principal: %v", err)
 	}
-	_, err := pete.ListUsers(ctx, &iam.ListUsersInput{})
+	_, err = pete.ListUsers(ctx, &iam.ListUsersInput{})
 	e.denied(t, err, e.userARN("pete"), "iam:ListUsers", "arn:aws:iam::"+e.app.AccountID()+":user/", "because no identity-based policy allows the iam:ListUsers action")
 	if _, err := pete.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("team-red-1")}); err != nil {
 		t.Fatalf("GetUser on ${aws:PrincipalTag/team}'s user: %v", err)
