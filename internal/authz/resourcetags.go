@@ -9,18 +9,18 @@ import (
 )
 
 // ResourceTagger is an optional capability of Policies: it describes an
-// existing IAM user, role or managed policy (see iam.Service.ResourceTags).
-// When the policy source has it, operations on an existing user, role or
-// policy are authorised on the resource's real ARN (with its path, which the
-// request does not carry) with its tags as aws:ResourceTag/* keys, as AWS
-// does.
+// existing IAM user, role, managed policy or OIDC provider (see
+// iam.Service.ResourceTags). When the policy source has it, operations on
+// an existing one are authorised on the resource's real ARN (with its
+// path, which the request does not carry) with its tags as
+// aws:ResourceTag/* keys, as AWS does.
 type ResourceTagger interface {
 	ResourceTags(ctx context.Context, kind, name string) (arn string, tags map[string]string, found bool, err error)
 }
 
-// resourceTagOps are the operations on an existing resource whose tags
-// AWS puts in the request context; Create* operations name a resource that
-// does not exist yet.
+// resourceTagKind says which kind of existing resource an operation acts
+// on, for ResourceTags ("" for none); Create* operations name a resource
+// that does not exist yet.
 func resourceTagKind(op string) string {
 	switch kinds[op] {
 	case userResource:
@@ -33,6 +33,8 @@ func resourceTagKind(op string) string {
 		}
 	case policyResource:
 		return "policy"
+	case oidcResource:
+		return "oidc-provider"
 	}
 	return ""
 }
@@ -59,8 +61,11 @@ func (a *Authorizer) addResourceTags(ctx context.Context, call *identity.Call, o
 		}
 	case "role":
 		name = get("RoleName")
-	case "policy":
+	case "policy", "oidc-provider":
 		name = get("PolicyArn")
+		if kind == "oidc-provider" {
+			name = get("OpenIDConnectProviderArn")
+		}
 		if !strings.HasPrefix(name, "arn:") {
 			return nil
 		}

@@ -9,7 +9,8 @@ import (
 // ResourceTags returns what the authorizer needs of an existing IAM
 // resource: its ARN with its path (the resource AWS authorises operations
 // on) and its tags (aws:ResourceTag/*). kind is "user" or "role" with the
-// entity's name, or "policy" with the managed policy's ARN. found is false
+// entity's name, "policy" with the managed policy's ARN, or
+// "oidc-provider" with the provider's ARN. found is false
 // when there is no such resource; err is a store failure.
 func (s *Service) ResourceTags(ctx context.Context, kind, name string) (arn string, tags map[string]string, found bool, err error) {
 	var st []store.Tag
@@ -41,6 +42,15 @@ func (s *Service) ResourceTags(ctx context.Context, kind, name string) (arn stri
 			return "", nil, false, err
 		}
 		arn, st = p.ARN, p.Tags
+	case "oidc-provider":
+		o, err := s.st.GetOIDCProvider(ctx, s.account, name)
+		if isNotFound(err) {
+			return "", nil, false, nil
+		}
+		if err != nil {
+			return "", nil, false, err
+		}
+		arn, st = o.ARN, o.Tags
 	default:
 		return "", nil, false, nil
 	}

@@ -91,6 +91,14 @@ func TestPolicyResourceTags(t *testing.T) {
 	_, err = c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: redPolicy.Policy.Arn})
 	e.denied(t, err, e.userARN("lead"), "iam:GetPolicy", aws.ToString(redPolicy.Policy.Arn), "because no identity-based policy allows the iam:GetPolicy action")
 
+	// OIDC providers.
+	oidc, err := root.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String("https://issuer.example.com"),
+		ClientIDList: []string{"sts.amazonaws.com"}, Tags: tags("red")})
+	must0(t, err)
+	_, err = c.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: oidc.OpenIDConnectProviderArn})
+	d = e.denied(t, err, e.userARN("lead"), "iam:GetOpenIDConnectProvider", aws.ToString(oidc.OpenIDConnectProviderArn), "with an explicit deny in an identity-based policy")
+	wantDecisive(t, d, "identity-based policy", "Deny", "NoRedRoles")
+
 	// A user that does not exist is named as the request names it.
 	_, err = c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("ghost")})
 	e.denied(t, err, e.userARN("lead"), "iam:GetUser", e.userARN("ghost"), "because no identity-based policy allows the iam:GetUser action")
