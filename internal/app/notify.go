@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/castellan-sts/castellan/internal/store"
 )
@@ -45,13 +46,21 @@ func (a *App) applyChange(ctx context.Context, c store.Change) {
 	}
 }
 
+// changeTimeout bounds one reload after a change, so a database that hangs
+// does not stall the notifications behind it.
+const changeTimeout = 10 * time.Second
+
 func (a *App) reloadKeyring(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, changeTimeout)
+	defer cancel()
 	if err := a.keyring.Reload(ctx); err != nil && ctx.Err() == nil {
 		a.log.Warn("reloading the keyring after a change", "err", err)
 	}
 }
 
 func (a *App) refreshDeny(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, changeTimeout)
+	defer cancel()
 	if err := a.deny.Refresh(ctx); err != nil && ctx.Err() == nil {
 		a.log.Warn("refreshing the revocation deny set after a change", "err", err)
 	}

@@ -74,7 +74,7 @@ func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey, maxKeys 
 
 // GetAccessKey implements store.AccessKeys.
 func (s *Store) GetAccessKey(ctx context.Context, id string) (store.AccessKey, error) {
-	k, err := s.scanAccessKey(s.pool.QueryRow(ctx, selectAccessKey, id))
+	k, err := s.scanAccessKey(s.read.QueryRow(ctx, selectAccessKey, id))
 	return k, wrap("get access key "+secret.MaskKeyID(id), err)
 }
 
@@ -83,9 +83,9 @@ func (s *Store) ListAccessKeys(ctx context.Context, accountID, userID string) ([
 	var keys []store.AccessKey
 	var err error
 	if userID == "" {
-		keys, err = collect(ctx, s.pool, s.scanAccessKey, listRootAccessKeys, accountID)
+		keys, err = collect(ctx, s.read, s.scanAccessKey, listRootAccessKeys, accountID)
 	} else {
-		keys, err = collect(ctx, s.pool, s.scanAccessKey, listUserAccessKeys, accountID, userID)
+		keys, err = collect(ctx, s.read, s.scanAccessKey, listUserAccessKeys, accountID, userID)
 	}
 	return keys, wrap("list access keys", err)
 }

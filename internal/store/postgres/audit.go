@@ -131,7 +131,7 @@ func (s *Store) LookupAuditEvents(ctx context.Context, q store.AuditQuery) (stor
 		e      store.AuditEvent
 		seq, t int64
 	}
-	items, err := collect(ctx, s.pool, func(sc scanner) (keyed, error) {
+	items, err := collect(ctx, s.read, func(sc scanner) (keyed, error) {
 		var (
 			k   keyed
 			res string
@@ -174,7 +174,7 @@ func parseAuditMarker(m string) (t, seq int64, ok bool) {
 
 // PruneAuditEvents implements store.AuditEvents (resources go by cascade).
 func (s *Store) PruneAuditEvents(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE event_time < $1`, before.UnixMicro())
+	tag, err := s.exec(ctx, `DELETE FROM audit_events WHERE event_time < $1`, before.UnixMicro())
 	if err != nil {
 		return 0, wrap("prune audit events", err)
 	}
@@ -255,7 +255,7 @@ WHERE access_key_id = $4 RETURNING `+sessionColumns, u.First.UnixMicro(), u.Last
 
 // GetSession implements store.SessionIndex.
 func (s *Store) GetSession(ctx context.Context, accessKeyID string) (store.IssuedSession, error) {
-	x, err := scanSession(s.pool.QueryRow(ctx, selectSession, accessKeyID))
+	x, err := scanSession(s.read.QueryRow(ctx, selectSession, accessKeyID))
 	return x, wrap("get session", err)
 }
 
@@ -279,13 +279,13 @@ func (s *Store) ListSessions(ctx context.Context, opt store.SessionListOptions) 
 	if opt.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(opt.Limit)
 	}
-	out, err := collect(ctx, s.pool, scanSession, q, args...)
+	out, err := collect(ctx, s.read, scanSession, q, args...)
 	return out, wrap("list sessions", err)
 }
 
 // LiveSessions implements store.SessionIndex.
 func (s *Store) LiveSessions(ctx context.Context, principalARN, sessionName string, now time.Time, exceptID string) ([]store.IssuedSession, error) {
-	out, err := collect(ctx, s.pool, scanSession, `SELECT `+sessionColumns+` FROM issued_sessions
+	out, err := collect(ctx, s.read, scanSession, `SELECT `+sessionColumns+` FROM issued_sessions
 WHERE principal_arn = $1 AND session_name = $2 AND expires_at > $3 AND revoked_at IS NULL AND access_key_id <> $4
 ORDER BY issued_at`, principalARN, sessionName, now.UnixMicro(), exceptID)
 	return out, wrap("live sessions", err)
@@ -295,7 +295,10 @@ ORDER BY issued_at`, principalARN, sessionName, now.UnixMicro(), exceptID)
 // with FOR UPDATE SKIP LOCKED and marked in the same statement, so
 // concurrent sweepers (on any node) never return a session twice.
 func (s *Store) ClaimExpiredSessions(ctx context.Context, now time.Time, limit int) ([]store.IssuedSession, error) {
-	out, err := collect(ctx, s.pool, scanSession, `UPDATE issued_sessions SET expired_at = $1
+	var out []store.IssuedSession
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = collect(ctx, tx, scanSession, `UPDATE issued_sessions SET expired_at = $1
 WHERE access_key_id IN (
 	SELECT access_key_id FROM issued_sessions
 	WHERE expired_at IS NULL AND expires_at <= $1
@@ -303,6 +306,8 @@ WHERE access_key_id IN (
 	FOR UPDATE SKIP LOCKED)
 AND expired_at IS NULL
 RETURNING `+sessionColumns, now.UnixMicro(), limit)
+		return err
+	})
 	if err != nil {
 		return nil, wrap("claim expired sessions", err)
 	}
@@ -317,14 +322,19 @@ RETURNING `+sessionColumns, now.UnixMicro(), limit)
 
 // RevokeSession implements store.SessionIndex.
 func (s *Store) RevokeSession(ctx context.Context, accessKeyID string, at time.Time) (store.IssuedSession, error) {
-	x, err := scanSession(s.pool.QueryRow(ctx, `UPDATE issued_sessions SET revoked_at = coalesce(revoked_at, $1)
+	var x store.IssuedSession
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		x, err = scanSession(tx.QueryRow(ctx, `UPDATE issued_sessions SET revoked_at = coalesce(revoked_at, $1)
 WHERE access_key_id = $2 RETURNING `+sessionColumns, at.UnixMicro(), accessKeyID))
+		return err
+	})
 	return x, wrap("revoke session", err)
 }
 
 // PruneSessions implements store.SessionIndex.
 func (s *Store) PruneSessions(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM issued_sessions WHERE expires_at < $1 AND expired_at IS NOT NULL`, before.UnixMicro())
+	tag, err := s.exec(ctx, `DELETE FROM issued_sessions WHERE expires_at < $1 AND expired_at IS NOT NULL`, before.UnixMicro())
 	if err != nil {
 		return 0, wrap("prune sessions", err)
 	}
@@ -465,6 +475,6 @@ WHERE account_id = $1`, accountID, string(c.State), dbTime(c.StartedAt), dbTime(
 
 // GetCredentialReport implements store.CredentialReports.
 func (s *Store) GetCredentialReport(ctx context.Context, accountID string) (store.CredentialReport, error) {
-	c, err := scanCredentialReport(s.pool.QueryRow(ctx, selectCredentialReport, accountID))
+	c, err := scanCredentialReport(s.read.QueryRow(ctx, selectCredentialReport, accountID))
 	return c, wrap("get credential report", err)
 }

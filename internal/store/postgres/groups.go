@@ -46,19 +46,19 @@ func scanGroup(sc scanner) (store.Group, error) {
 
 // CreateGroup implements store.Groups.
 func (s *Store) CreateGroup(ctx context.Context, g store.Group) error {
-	_, err := s.pool.Exec(ctx, insertGroup, g.AccountID, g.ID, g.Name, g.Path, dbTime(g.CreatedAt))
+	_, err := s.exec(ctx, insertGroup, g.AccountID, g.ID, g.Name, g.Path, dbTime(g.CreatedAt))
 	return wrap(fmt.Sprintf("create group %q", g.Name), err)
 }
 
 // GetGroup implements store.Groups.
 func (s *Store) GetGroup(ctx context.Context, accountID, name string) (store.Group, error) {
-	g, err := scanGroup(s.pool.QueryRow(ctx, selectGroupByName, accountID, name))
+	g, err := scanGroup(s.read.QueryRow(ctx, selectGroupByName, accountID, name))
 	return g, wrap(fmt.Sprintf("get group %q", name), err)
 }
 
 // ListGroups implements store.Groups.
 func (s *Store) ListGroups(ctx context.Context, accountID string, opt store.ListOptions) (store.Page[store.Group], error) {
-	p, err := queryPage(ctx, s.pool, opt.Limit, scanGroup, func(g store.Group) string { return g.Name },
+	p, err := queryPage(ctx, s.read, opt.Limit, scanGroup, func(g store.Group) string { return g.Name },
 		listGroups, accountID, opt.Marker, opt.PathPrefix, opt.Limit+1)
 	return p, wrap("list groups", err)
 }
@@ -170,7 +170,7 @@ func (s *Store) ListGroupMembers(ctx context.Context, accountID, groupName strin
 	if err != nil {
 		return store.Page[store.User]{}, err
 	}
-	p, err := queryPage(ctx, s.pool, opt.Limit, scanUser, func(u store.User) string { return u.Name },
+	p, err := queryPage(ctx, s.read, opt.Limit, scanUser, func(u store.User) string { return u.Name },
 		listGroupMembersQ, g.ID, opt.Marker, opt.Limit+1)
 	return p, wrap("list group members", err)
 }
@@ -181,7 +181,7 @@ func (s *Store) ListGroupsForUser(ctx context.Context, accountID, userName strin
 	if err != nil {
 		return store.Page[store.Group]{}, err
 	}
-	p, err := queryPage(ctx, s.pool, opt.Limit, scanGroup, func(g store.Group) string { return g.Name },
+	p, err := queryPage(ctx, s.read, opt.Limit, scanGroup, func(g store.Group) string { return g.Name },
 		listGroupsForUserQ, u.ID, opt.Marker, opt.Limit+1)
 	return p, wrap("list groups for user", err)
 }

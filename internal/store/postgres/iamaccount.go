@@ -28,13 +28,13 @@ ON CONFLICT (account_id) DO UPDATE SET alias = excluded.alias`
 // SetAccountAlias implements store.AccountAliases; ErrConflict when another
 // account holds the alias.
 func (s *Store) SetAccountAlias(ctx context.Context, accountID, alias string) error {
-	_, err := s.pool.Exec(ctx, upsertAlias, accountID, alias)
+	_, err := s.exec(ctx, upsertAlias, accountID, alias)
 	return wrap(fmt.Sprintf("set account alias %q", alias), err)
 }
 
 // ListAccountAliases implements store.AccountAliases.
 func (s *Store) ListAccountAliases(ctx context.Context, accountID string) ([]string, error) {
-	out, err := collect(ctx, s.pool, func(sc scanner) (string, error) {
+	out, err := collect(ctx, s.read, func(sc scanner) (string, error) {
 		var a string
 		err := sc.Scan(&a)
 		return a, err
@@ -44,14 +44,14 @@ func (s *Store) ListAccountAliases(ctx context.Context, accountID string) ([]str
 
 // DeleteAccountAlias implements store.AccountAliases.
 func (s *Store) DeleteAccountAlias(ctx context.Context, accountID, alias string) error {
-	tag, err := s.pool.Exec(ctx, deleteAlias, accountID, alias)
+	tag, err := s.exec(ctx, deleteAlias, accountID, alias)
 	return wrap(fmt.Sprintf("delete account alias %q", alias), affectedOne(tag, err))
 }
 
 // CountEntities implements store.AccountCounter.
 func (s *Store) CountEntities(ctx context.Context, accountID string) (store.EntityCounts, error) {
 	var c store.EntityCounts
-	err := s.pool.QueryRow(ctx, countEntities, accountID).Scan(&c.Users, &c.Groups, &c.Roles, &c.Policies,
+	err := s.read.QueryRow(ctx, countEntities, accountID).Scan(&c.Users, &c.Groups, &c.Roles, &c.Policies,
 		&c.PolicyVersionsInUse, &c.AttachedPolicies, &c.RootAccessKeys, &c.Boundaries)
 	return c, wrap("count entities", err)
 }

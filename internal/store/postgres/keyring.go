@@ -44,7 +44,7 @@ func (s *Store) AddKeyringKey(ctx context.Context, k store.KeyringKey) error {
 
 // ListKeyringKeys implements store.KeyringKeys.
 func (s *Store) ListKeyringKeys(ctx context.Context) ([]store.KeyringKey, error) {
-	keys, err := collect(ctx, s.pool, func(sc scanner) (store.KeyringKey, error) {
+	keys, err := collect(ctx, s.read, func(sc scanner) (store.KeyringKey, error) {
 		var k store.KeyringKey
 		var sealed []byte
 		var created, retire *int64

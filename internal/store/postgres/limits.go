@@ -6,6 +6,10 @@ import "time"
 // deadlock or serialisation failure is run in all.
 const maxTxAttempts = 5
 
+// maxReadAttempts bounds how many times a read whose pooled connection was
+// lost (database restart, failover) is run in all.
+const maxReadAttempts = 3
+
 // Reconnection of the LISTEN connection (notify.go): the delay doubles from
 // listenMinBackoff to listenMaxBackoff while the database is unreachable.
 const (

@@ -58,7 +58,7 @@ func (s *Store) CreateLoginProfile(ctx context.Context, p store.LoginProfile) er
 
 // GetLoginProfile implements store.LoginProfiles.
 func (s *Store) GetLoginProfile(ctx context.Context, accountID, userID string) (store.LoginProfile, error) {
-	p, err := scanLoginProfile(s.pool.QueryRow(ctx, selectLoginProfile, accountID, userID))
+	p, err := scanLoginProfile(s.read.QueryRow(ctx, selectLoginProfile, accountID, userID))
 	return p, wrap(fmt.Sprintf("get login profile %q", userID), err)
 }
 
@@ -93,7 +93,7 @@ func (s *Store) UpdateLoginProfile(ctx context.Context, accountID, userID string
 
 // DeleteLoginProfile implements store.LoginProfiles.
 func (s *Store) DeleteLoginProfile(ctx context.Context, accountID, userID string) error {
-	tag, err := s.pool.Exec(ctx, deleteLoginProfile, accountID, userID)
+	tag, err := s.exec(ctx, deleteLoginProfile, accountID, userID)
 	return wrap(fmt.Sprintf("delete login profile %q", userID), affectedOne(tag, err))
 }
 
@@ -116,7 +116,7 @@ func scanLoginProfile(sc scanner) (store.LoginProfile, error) {
 
 // PutPasswordPolicy implements store.PasswordPolicies.
 func (s *Store) PutPasswordPolicy(ctx context.Context, accountID string, p store.PasswordPolicy) error {
-	_, err := s.pool.Exec(ctx, upsertPasswordPolicy, accountID, p.MinimumPasswordLength, p.RequireSymbols,
+	_, err := s.exec(ctx, upsertPasswordPolicy, accountID, p.MinimumPasswordLength, p.RequireSymbols,
 		p.RequireNumbers, p.RequireUppercaseCharacters, p.RequireLowercaseCharacters, p.AllowUsersToChangePassword,
 		p.MaxPasswordAge, p.PasswordReusePrevention, p.HardExpiry)
 	return wrap("put password policy", err)
@@ -125,7 +125,7 @@ func (s *Store) PutPasswordPolicy(ctx context.Context, accountID string, p store
 // GetPasswordPolicy implements store.PasswordPolicies.
 func (s *Store) GetPasswordPolicy(ctx context.Context, accountID string) (store.PasswordPolicy, error) {
 	var p store.PasswordPolicy
-	err := s.pool.QueryRow(ctx, selectPasswordPolicy, accountID).Scan(&p.MinimumPasswordLength, &p.RequireSymbols,
+	err := s.read.QueryRow(ctx, selectPasswordPolicy, accountID).Scan(&p.MinimumPasswordLength, &p.RequireSymbols,
 		&p.RequireNumbers, &p.RequireUppercaseCharacters, &p.RequireLowercaseCharacters, &p.AllowUsersToChangePassword,
 		&p.MaxPasswordAge, &p.PasswordReusePrevention, &p.HardExpiry)
 	if err != nil {
@@ -136,6 +136,6 @@ func (s *Store) GetPasswordPolicy(ctx context.Context, accountID string) (store.
 
 // DeletePasswordPolicy implements store.PasswordPolicies.
 func (s *Store) DeletePasswordPolicy(ctx context.Context, accountID string) error {
-	tag, err := s.pool.Exec(ctx, deletePasswordPolicy, accountID)
+	tag, err := s.exec(ctx, deletePasswordPolicy, accountID)
 	return wrap("delete password policy", affectedOne(tag, err))
 }

@@ -49,14 +49,14 @@ func (s *Store) CreateMFADevice(ctx context.Context, d store.MFADevice) error {
 		return fmt.Errorf("postgres: create MFA device %q: %w", d.SerialNumber, err)
 	}
 	sealed := s.box.SealString(d.Seed, d.SerialNumber)
-	_, err = s.pool.Exec(ctx, insertMFADevice, d.SerialNumber, d.AccountID, d.Name, d.Path, sealed, tags,
+	_, err = s.exec(ctx, insertMFADevice, d.SerialNumber, d.AccountID, d.Name, d.Path, sealed, tags,
 		dbTime(d.CreatedAt), nullString(d.UserID), dbTime(d.EnabledAt), d.LastStep, d.Drift)
 	return wrap(fmt.Sprintf("create MFA device %q", d.SerialNumber), err)
 }
 
 // GetMFADevice implements store.MFADevices.
 func (s *Store) GetMFADevice(ctx context.Context, accountID, serial string) (store.MFADevice, error) {
-	d, err := s.scanMFADevice(s.pool.QueryRow(ctx, selectMFADevice, accountID, serial))
+	d, err := s.scanMFADevice(s.read.QueryRow(ctx, selectMFADevice, accountID, serial))
 	return d, wrap(fmt.Sprintf("get MFA device %q", serial), err)
 }
 
@@ -69,7 +69,7 @@ func (s *Store) ListMFADevices(ctx context.Context, accountID string, opt store.
 	if assignment == "" || opt.UserID != "" {
 		assignment = store.MFAAny
 	}
-	p, err := queryPage(ctx, s.pool, opt.Limit, s.scanMFADevice, func(d store.MFADevice) string { return d.SerialNumber },
+	p, err := queryPage(ctx, s.read, opt.Limit, s.scanMFADevice, func(d store.MFADevice) string { return d.SerialNumber },
 		listMFADevices, accountID, opt.Marker, opt.UserID, string(assignment), opt.Limit+1)
 	return p, wrap("list MFA devices", err)
 }
@@ -148,10 +148,10 @@ func (s *Store) DeleteMFADevice(ctx context.Context, accountID, serial string) e
 func (s *Store) UserCredentialCounts(ctx context.Context, accountID, userID string) (store.UserCredentialCounts, error) {
 	var c store.UserCredentialCounts
 	var profiles int
-	if err := s.pool.QueryRow(ctx, countUserMFADevices, userID).Scan(&c.MFADevices); err != nil {
+	if err := s.read.QueryRow(ctx, countUserMFADevices, userID).Scan(&c.MFADevices); err != nil {
 		return c, wrap("user credential counts", err)
 	}
-	if err := s.pool.QueryRow(ctx, countUserLoginProfile, userID).Scan(&profiles); err != nil {
+	if err := s.read.QueryRow(ctx, countUserLoginProfile, userID).Scan(&profiles); err != nil {
 		return c, wrap("user credential counts", err)
 	}
 	c.LoginProfile = profiles > 0
@@ -184,7 +184,7 @@ func (s *Store) scanMFADevice(sc scanner) (store.MFADevice, error) {
 func (s *Store) AccountCredentialCounts(ctx context.Context, accountID string) (store.AccountCredentialCounts, error) {
 	var c store.AccountCredentialCounts
 	var root, policy int
-	err := s.pool.QueryRow(ctx, countAccountCreds, accountID).Scan(&c.MFADevices, &c.MFADevicesInUse, &root,
+	err := s.read.QueryRow(ctx, countAccountCreds, accountID).Scan(&c.MFADevices, &c.MFADevicesInUse, &root,
 		&c.OIDCProviders, &policy)
 	c.RootMFAEnabled, c.PasswordPolicySet = root > 0, policy > 0
 	return c, wrap("account credential counts", err)

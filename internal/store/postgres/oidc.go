@@ -48,13 +48,13 @@ func (s *Store) CreateOIDCProvider(ctx context.Context, p store.OIDCProvider, ma
 
 // GetOIDCProvider implements store.OIDCProviders.
 func (s *Store) GetOIDCProvider(ctx context.Context, accountID, arn string) (store.OIDCProvider, error) {
-	p, err := scanOIDCProvider(s.pool.QueryRow(ctx, selectOIDCProvider, accountID, arn))
+	p, err := scanOIDCProvider(s.read.QueryRow(ctx, selectOIDCProvider, accountID, arn))
 	return p, wrap(fmt.Sprintf("get OIDC provider %q", arn), err)
 }
 
 // ListOIDCProviders implements store.OIDCProviders.
 func (s *Store) ListOIDCProviders(ctx context.Context, accountID string) ([]store.OIDCProvider, error) {
-	out, err := collect(ctx, s.pool, scanOIDCProvider, listOIDCProviders, accountID)
+	out, err := collect(ctx, s.read, scanOIDCProvider, listOIDCProviders, accountID)
 	return out, wrap("list OIDC providers", err)
 }
 
@@ -88,7 +88,7 @@ func (s *Store) UpdateOIDCProvider(ctx context.Context, accountID, arn string, f
 
 // DeleteOIDCProvider implements store.OIDCProviders.
 func (s *Store) DeleteOIDCProvider(ctx context.Context, accountID, arn string) error {
-	tag, err := s.pool.Exec(ctx, deleteOIDCProvider, accountID, arn)
+	tag, err := s.exec(ctx, deleteOIDCProvider, accountID, arn)
 	return wrap(fmt.Sprintf("delete OIDC provider %q", arn), affectedOne(tag, err))
 }
 

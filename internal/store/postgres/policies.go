@@ -73,13 +73,13 @@ func (s *Store) PutInlinePolicy(ctx context.Context, p store.InlinePolicy, maxTo
 
 // GetInlinePolicy implements store.InlinePolicies.
 func (s *Store) GetInlinePolicy(ctx context.Context, ownerID, name string) (store.InlinePolicy, error) {
-	p, err := scanInline(s.pool.QueryRow(ctx, selectInline, ownerID, name))
+	p, err := scanInline(s.read.QueryRow(ctx, selectInline, ownerID, name))
 	return p, wrap(fmt.Sprintf("get inline policy %q", name), err)
 }
 
 // ListInlinePolicies implements store.InlinePolicies.
 func (s *Store) ListInlinePolicies(ctx context.Context, ownerID string, opt store.ListOptions) (store.Page[store.InlinePolicy], error) {
-	p, err := queryPage(ctx, s.pool, opt.Limit, scanInline, func(p store.InlinePolicy) string { return p.Name },
+	p, err := queryPage(ctx, s.read, opt.Limit, scanInline, func(p store.InlinePolicy) string { return p.Name },
 		listInline, ownerID, opt.Marker, opt.Limit+1)
 	return p, wrap("list inline policies", err)
 }
@@ -203,13 +203,13 @@ func (s *Store) CreatePolicy(ctx context.Context, p store.ManagedPolicy, documen
 
 // GetPolicy implements store.ManagedPolicies.
 func (s *Store) GetPolicy(ctx context.Context, arn string) (store.ManagedPolicy, error) {
-	p, err := scanPolicy(s.pool.QueryRow(ctx, selectPolicyByARN, arn))
+	p, err := scanPolicy(s.read.QueryRow(ctx, selectPolicyByARN, arn))
 	return p, wrap(fmt.Sprintf("get policy %q", arn), err)
 }
 
 // ListPolicies implements store.ManagedPolicies.
 func (s *Store) ListPolicies(ctx context.Context, accountID string, opt store.PolicyListOptions) (store.Page[store.ManagedPolicy], error) {
-	p, err := queryPage(ctx, s.pool, opt.Limit, scanPolicy, func(p store.ManagedPolicy) string { return p.Name },
+	p, err := queryPage(ctx, s.read, opt.Limit, scanPolicy, func(p store.ManagedPolicy) string { return p.Name },
 		listPoliciesQ, accountID, opt.Marker, opt.PathPrefix, opt.OnlyAttached, opt.Limit+1)
 	return p, wrap("list policies", err)
 }
@@ -289,13 +289,13 @@ func (s *Store) CreatePolicyVersion(ctx context.Context, arn, document string, s
 
 // GetPolicyVersion implements store.ManagedPolicies.
 func (s *Store) GetPolicyVersion(ctx context.Context, arn, id string) (store.PolicyVersion, error) {
-	v, err := scanVersion(s.pool.QueryRow(ctx, selectVersion, arn, versionNum(id)))
+	v, err := scanVersion(s.read.QueryRow(ctx, selectVersion, arn, versionNum(id)))
 	return v, wrap(fmt.Sprintf("get version %q of policy %q", id, arn), err)
 }
 
 // ListPolicyVersions implements store.ManagedPolicies.
 func (s *Store) ListPolicyVersions(ctx context.Context, arn string) ([]store.PolicyVersion, error) {
-	vs, err := collect(ctx, s.pool, scanVersion, listVersions, arn)
+	vs, err := collect(ctx, s.read, scanVersion, listVersions, arn)
 	if err != nil {
 		return nil, wrap("list policy versions", err)
 	}
@@ -392,7 +392,7 @@ func scanAttached(sc scanner) (store.AttachedPolicy, error) {
 
 // ListAttachedPolicies implements store.ManagedPolicies.
 func (s *Store) ListAttachedPolicies(ctx context.Context, entityID string, opt store.ListOptions) (store.Page[store.AttachedPolicy], error) {
-	p, err := queryPage(ctx, s.pool, opt.Limit, scanAttached, func(a store.AttachedPolicy) string { return a.Name },
+	p, err := queryPage(ctx, s.read, opt.Limit, scanAttached, func(a store.AttachedPolicy) string { return a.Name },
 		listAttachedQ, entityID, opt.Marker, opt.PathPrefix, opt.Limit+1)
 	return p, wrap("list attached policies", err)
 }
@@ -400,7 +400,7 @@ func (s *Store) ListAttachedPolicies(ctx context.Context, entityID string, opt s
 // ListPolicyEntities implements store.ManagedPolicies.
 func (s *Store) ListPolicyEntities(ctx context.Context, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
 	var id string
-	if err := s.pool.QueryRow(ctx, `SELECT id FROM managed_policies WHERE arn = $1`, arn).Scan(&id); err != nil {
+	if err := s.read.QueryRow(ctx, `SELECT id FROM managed_policies WHERE arn = $1`, arn).Scan(&id); err != nil {
 		return nil, wrap(fmt.Sprintf("list entities of policy %q", arn), err)
 	}
 	var out []store.EntityRef
@@ -411,7 +411,7 @@ func (s *Store) ListPolicyEntities(ctx context.Context, arn string, kind store.E
 		if kind != "" && kind != q.kind {
 			continue
 		}
-		refs, err := collect(ctx, s.pool, scanEntityRef, q.query, id)
+		refs, err := collect(ctx, s.read, scanEntityRef, q.query, id)
 		if err != nil {
 			return nil, wrap("list policy entities", err)
 		}
@@ -430,7 +430,7 @@ func (s *Store) ListBoundaryEntities(ctx context.Context, accountID, arn string,
 		if kind != "" && kind != q.kind {
 			continue
 		}
-		refs, err := collect(ctx, s.pool, scanEntityRef, q.query, accountID, arn)
+		refs, err := collect(ctx, s.read, scanEntityRef, q.query, accountID, arn)
 		if err != nil {
 			return nil, wrap("list boundary entities", err)
 		}

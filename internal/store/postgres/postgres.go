@@ -35,6 +35,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +53,7 @@ import (
 // concurrent use, and several Stores (nodes) may share one database.
 type Store struct {
 	pool    *pgxpool.Pool
+	read    readPool // pool, for reads (retried on a lost connection)
 	box     *secret.Box
 	schema  string // the current schema the tables live in
 	channel string // the NOTIFY channel of this schema's changes
@@ -112,6 +116,10 @@ func Open(ctx context.Context, url string, box *secret.Box, opts ...Option) (*St
 	if o.maxConns > 0 {
 		cfg.MaxConns = o.maxConns
 	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		// Operators find the nodes' sessions in pg_stat_activity by it.
+		cfg.ConnConfig.RuntimeParams["application_name"] = "castellan"
+	}
 	if o.schema != "" {
 		if err := createSchema(ctx, cfg.ConnConfig, o.schema); err != nil {
 			return nil, err
@@ -122,7 +130,7 @@ func Open(ctx context.Context, url string, box *secret.Box, opts ...Option) (*St
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool, box: box}
+	s := &Store{pool: pool, read: readPool{pool}, box: box}
 	s.listenCtx, s.stopListen = context.WithCancel(context.Background())
 	if err := s.init(ctx, o); err != nil {
 		s.Close()
@@ -188,21 +196,102 @@ type querier interface {
 }
 
 // tx runs fn in one READ COMMITTED transaction, committing when fn returns
-// nil. A deadlock or serialisation failure (possible between nodes locking
-// rows in different orders) reruns fn, up to maxTxAttempts times in all.
+// nil. It is rerun, up to maxTxAttempts times in all, when BEGIN fails on a
+// dead pooled connection (after a database restart or failover: nothing was
+// done yet) and when fn or the commit fails with a deadlock or
+// serialisation failure (possible between nodes locking rows in different
+// orders; the transaction was rolled back).
 func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	var err error
 	for attempt := 1; ; attempt++ {
-		err = pgx.BeginFunc(ctx, s.pool, fn)
-		if attempt >= maxTxAttempts || !retryable(err) || ctx.Err() != nil {
+		again := attempt < maxTxAttempts && ctx.Err() == nil
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			if again && connLost(err) {
+				s.pool.Reset() // its other idle connections are likely dead too
+				continue
+			}
 			return err
 		}
+		if err = fn(tx); err == nil {
+			err = tx.Commit(ctx)
+		} else {
+			tx.Rollback(ctx)
+		}
+		if again && retryable(err) {
+			continue
+		}
+		return err
 	}
+}
+
+// exec runs one writing statement in its own transaction (so a dead pooled
+// connection is retried at BEGIN, never after the statement may have run).
+func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	var tag pgconn.CommandTag
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		tag, err = tx.Exec(ctx, sql, args...)
+		return err
+	})
+	return tag, err
 }
 
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// connLost reports whether err means the connection was gone (the server
+// terminated it, or the network did) rather than a statement failing.
+func connLost(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// 57P01-03: admin shutdown, crash shutdown, cannot connect now;
+		// class 08: connection exception.
+		return strings.HasPrefix(pe.Code, "57P0") || strings.HasPrefix(pe.Code, "08")
+	}
+	var ne net.Error
+	return pgconn.SafeToRetry(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
+}
+
+// readPool runs read-only statements on the pool. Reads are idempotent, so
+// one that fails because its pooled connection turned out dead is run again
+// (up to maxReadAttempts in all) after the pool drops its idle connections,
+// which died with it: after a database restart or failover the callers do
+// not see the pool's stale connections.
+type readPool struct{ pool *pgxpool.Pool }
+
+func (r readPool) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return r.pool.Exec(ctx, sql, args...)
+}
+
+func (r readPool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return r.pool.Query(ctx, sql, args...)
+}
+
+func (r readPool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return retryRow{r.pool, ctx, sql, args}
+}
+
+type retryRow struct {
+	pool *pgxpool.Pool
+	ctx  context.Context
+	sql  string
+	args []any
+}
+
+func (r retryRow) Scan(dest ...any) error {
+	for attempt := 1; ; attempt++ {
+		err := r.pool.QueryRow(r.ctx, r.sql, r.args...).Scan(dest...)
+		if attempt >= maxReadAttempts || r.ctx.Err() != nil || !connLost(err) {
+			return err
+		}
+		r.pool.Reset()
+	}
 }
 
 // wrap maps a database error to the store's sentinels and adds op as
@@ -279,8 +368,20 @@ func nullString(s string) any {
 // scanner is a pgx.Row or pgx.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// collect scans every row of a query with scan.
+// collect scans every row of a query with scan; on a readPool it retries
+// a query whose connection was lost.
 func collect[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := collectOnce(ctx, q, scan, query, args...)
+		rp, read := q.(readPool)
+		if !read || attempt >= maxReadAttempts || ctx.Err() != nil || !connLost(err) {
+			return out, err
+		}
+		rp.pool.Reset()
+	}
+}
+
+func collectOnce[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -537,4 +538,78 @@ func TestMigrationFixtures(t *testing.T) {
 	if diff := cmp.Diff(wantKeyring, keyring, opts); diff != "" {
 		t.Errorf("keyring mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// TestDatabaseRestart: when every connection of a node is cut (a database
+// restart or failover), the pool reconnects, the subscription resyncs, and
+// reads and writes work again without reopening the store.
+func TestDatabaseRestart(t *testing.T) {
+	ctx := t.Context()
+	base := testURL(t)
+	schema := freshSchema(t, base)
+	u, err := neturl.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", "castellan-test-"+schema) // only this test's sessions are cut
+	u.RawQuery = q.Encode()
+	s, err := Open(ctx, u.String(), testBox(t), WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec := newRecorder()
+	if err := s.Subscribe(ctx, rec.add); err != nil {
+		t.Fatal(err)
+	}
+	const acct = "123456789012"
+	if err := s.CreateAccount(ctx, store.Account{ID: acct, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Several idle connections in the pool, all about to die.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := s.pool.Exec(ctx, `SELECT pg_sleep(0.05)`); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := s.pool.Stat().IdleConns(); n < 3 {
+		t.Fatalf("%d idle connections, want several", n)
+	}
+
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var killed int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`,
+		"castellan-test-"+schema).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed < 2 {
+		t.Fatalf("terminated %d sessions, want the pool's and the listener's", killed)
+	}
+	rec.waitFor(t, store.Change{Kind: store.ChangeResync})
+
+	// The pool's connections are dead: reads and writes retry on fresh
+	// ones, so the callers see no error.
+	if _, err := s.GetAccount(ctx); err != nil {
+		t.Fatalf("GetAccount after the restart: %v", err)
+	}
+	if _, err := s.ListUsers(ctx, acct, store.ListOptions{Limit: 10}); err != nil {
+		t.Fatalf("ListUsers after the restart: %v", err)
+	}
+	if err := s.CreateUser(ctx, store.User{AccountID: acct, ID: "AIDAAFTER", Name: "after", Path: "/", CreatedAt: time.Now()}); err != nil {
+		t.Fatalf("CreateUser after the restart: %v", err)
+	}
+	if err := s.PutRevocation(ctx, store.Revocation{Kind: store.RevokeKey, Subject: "ASIAR", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatalf("PutRevocation after the restart: %v", err)
+	}
+	rec.waitFor(t, store.Change{Kind: store.ChangeRevocation})
 }

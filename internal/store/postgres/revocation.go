@@ -33,7 +33,7 @@ func (s *Store) PutRevocation(ctx context.Context, r store.Revocation) error {
 
 // ListRevocations implements store.Revocations.
 func (s *Store) ListRevocations(ctx context.Context, now time.Time) ([]store.Revocation, error) {
-	out, err := collect(ctx, s.pool, func(sc scanner) (store.Revocation, error) {
+	out, err := collect(ctx, s.read, func(sc scanner) (store.Revocation, error) {
 		var r store.Revocation
 		var kind string
 		var before, created, expires *int64
@@ -48,14 +48,14 @@ func (s *Store) ListRevocations(ctx context.Context, now time.Time) ([]store.Rev
 
 // PruneRevocations implements store.Revocations.
 func (s *Store) PruneRevocations(ctx context.Context, now time.Time) error {
-	_, err := s.pool.Exec(ctx, pruneRevocations, dbTime(now))
+	_, err := s.exec(ctx, pruneRevocations, dbTime(now))
 	return wrap("prune revocations", err)
 }
 
 // GetAccountSettings implements store.AccountSettingsStore.
 func (s *Store) GetAccountSettings(ctx context.Context, accountID string) (store.AccountSettings, error) {
 	var st store.AccountSettings
-	err := s.pool.QueryRow(ctx, selectSettings, accountID).Scan(&st.GlobalEndpointTokenVersion)
+	err := s.read.QueryRow(ctx, selectSettings, accountID).Scan(&st.GlobalEndpointTokenVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.AccountSettings{}, nil
 	}
@@ -64,6 +64,6 @@ func (s *Store) GetAccountSettings(ctx context.Context, accountID string) (store
 
 // PutAccountSettings implements store.AccountSettingsStore.
 func (s *Store) PutAccountSettings(ctx context.Context, accountID string, st store.AccountSettings) error {
-	_, err := s.pool.Exec(ctx, upsertSettings, accountID, st.GlobalEndpointTokenVersion)
+	_, err := s.exec(ctx, upsertSettings, accountID, st.GlobalEndpointTokenVersion)
 	return wrap("put account settings", err)
 }

@@ -48,26 +48,26 @@ func (s *Store) CreateRole(ctx context.Context, r store.Role) error {
 	if err != nil {
 		return fmt.Errorf("postgres: create role %q: %w", r.Name, err)
 	}
-	_, err = s.pool.Exec(ctx, insertRole, r.AccountID, r.ID, r.Name, r.Path, r.AssumeRolePolicy, r.Description,
+	_, err = s.exec(ctx, insertRole, r.AccountID, r.ID, r.Name, r.Path, r.AssumeRolePolicy, r.Description,
 		r.MaxSessionDuration, r.PermissionsBoundary, tags, dbTime(r.CreatedAt), dbTime(r.LastUsedAt), r.LastUsedRegion)
 	return wrap(fmt.Sprintf("create role %q", r.Name), err)
 }
 
 // GetRole implements store.Roles.
 func (s *Store) GetRole(ctx context.Context, accountID, name string) (store.Role, error) {
-	r, err := scanRole(s.pool.QueryRow(ctx, selectRoleByName, accountID, name))
+	r, err := scanRole(s.read.QueryRow(ctx, selectRoleByName, accountID, name))
 	return r, wrap(fmt.Sprintf("get role %q", name), err)
 }
 
 // GetRoleByID implements store.Roles.
 func (s *Store) GetRoleByID(ctx context.Context, accountID, id string) (store.Role, error) {
-	r, err := scanRole(s.pool.QueryRow(ctx, selectRoleByID, accountID, id))
+	r, err := scanRole(s.read.QueryRow(ctx, selectRoleByID, accountID, id))
 	return r, wrap(fmt.Sprintf("get role by id %q", id), err)
 }
 
 // ListRoles implements store.Roles.
 func (s *Store) ListRoles(ctx context.Context, accountID string, opt store.ListOptions) (store.Page[store.Role], error) {
-	p, err := queryPage(ctx, s.pool, opt.Limit, scanRole, func(r store.Role) string { return r.Name },
+	p, err := queryPage(ctx, s.read, opt.Limit, scanRole, func(r store.Role) string { return r.Name },
 		listRoles, accountID, opt.Marker, opt.PathPrefix, opt.Limit+1)
 	return p, wrap("list roles", err)
 }

@@ -20,7 +20,7 @@ const (
 
 // CreateAccount implements store.Accounts.
 func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
-	_, err := s.pool.Exec(ctx, insertAccount, a.ID, dbTime(a.CreatedAt))
+	_, err := s.exec(ctx, insertAccount, a.ID, dbTime(a.CreatedAt))
 	return wrap("create account", err)
 }
 
@@ -28,7 +28,7 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
 func (s *Store) GetAccount(ctx context.Context) (store.Account, error) {
 	var a store.Account
 	var created *int64
-	if err := s.pool.QueryRow(ctx, selectAccount).Scan(&a.ID, &created); err != nil {
+	if err := s.read.QueryRow(ctx, selectAccount).Scan(&a.ID, &created); err != nil {
 		return store.Account{}, wrap("get account", err)
 	}
 	a.CreatedAt = goTime(created)
@@ -62,20 +62,20 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	if err != nil {
 		return fmt.Errorf("postgres: create user %q: %w", u.Name, err)
 	}
-	_, err = s.pool.Exec(ctx, insertUser, u.AccountID, u.ID, u.Name, u.Path,
+	_, err = s.exec(ctx, insertUser, u.AccountID, u.ID, u.Name, u.Path,
 		u.PermissionsBoundary, tags, dbTime(u.CreatedAt), dbTime(u.PasswordLastUsed))
 	return wrap(fmt.Sprintf("create user %q", u.Name), err)
 }
 
 // GetUser implements store.Users.
 func (s *Store) GetUser(ctx context.Context, accountID, name string) (store.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, selectUserByName, accountID, name))
+	u, err := scanUser(s.read.QueryRow(ctx, selectUserByName, accountID, name))
 	return u, wrap(fmt.Sprintf("get user %q", name), err)
 }
 
 // GetUserByID implements store.Users.
 func (s *Store) GetUserByID(ctx context.Context, accountID, id string) (store.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, selectUserByID, accountID, id))
+	u, err := scanUser(s.read.QueryRow(ctx, selectUserByID, accountID, id))
 	return u, wrap(fmt.Sprintf("get user by id %q", id), err)
 }
 
@@ -86,7 +86,7 @@ func (s *Store) ListUsers(ctx context.Context, accountID string, opt store.ListO
 	if opt.Limit < 1 {
 		return store.Page[store.User]{}, fmt.Errorf("postgres: list users: limit %d, want at least 1", opt.Limit)
 	}
-	p, err := queryPage(ctx, s.pool, opt.Limit, scanUser, func(u store.User) string { return u.Name },
+	p, err := queryPage(ctx, s.read, opt.Limit, scanUser, func(u store.User) string { return u.Name },
 		listUsers, accountID, opt.Marker, opt.PathPrefix, opt.Limit+1)
 	return p, wrap("list users", err)
 }
