@@ -47,10 +47,10 @@ const (
 
 // Source implements sigv4.CredentialSource over the store and the token keyring.
 type Source struct {
-	keys     KeyReader
-	opener   SessionOpener
-	now      func() time.Time
-	log      *slog.Logger
+	keys   KeyReader
+	opener SessionOpener
+	now    func() time.Time
+	log    *slog.Logger
 
 	mu    sync.RWMutex
 	cache map[string]cacheEntry
