@@ -93,7 +93,9 @@ func clientConfig(url string, creds aws.Credentials) aws.Config {
 		Credentials:  credentials.StaticCredentialsProvider{Value: creds},
 		BaseEndpoint: aws.String(url),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-		HTTPClient:   &http.Client{Timeout: time.Minute},
+		// Its own transport: httptest servers of other tests close the
+		// default transport's idle connections when they stop.
+		HTTPClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{}},
 	}
 }
 
@@ -166,7 +168,8 @@ func TestAuditCrash(t *testing.T) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
-			t.Fatal(err)
+			b, _ := os.ReadFile(srv.logs.Name())
+			t.Fatalf("%v\nserver log:\n%s", err, b)
 		}
 		for _, ev := range page.Events {
 			var r record
