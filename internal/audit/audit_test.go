@@ -132,10 +132,10 @@ func (s *failingSink) Close() error { return nil }
 
 type countingObserver struct{ dropped atomic.Int64 }
 
-func (o *countingObserver) QueueDepth(int)                             {}
+func (o *countingObserver) QueueDepth(int)                              {}
 func (o *countingObserver) SinkWrite(string, int, time.Duration, error) {}
-func (o *countingObserver) Dropped(n int)                              { o.dropped.Add(int64(n)) }
-func (o *countingObserver) Healthy(bool)                               {}
+func (o *countingObserver) Dropped(n int)                               { o.dropped.Add(int64(n)) }
+func (o *countingObserver) Healthy(bool)                                {}
 
 // TestAuditorFailClosed: with one sink down the other carries the trail;
 // with both down durable emits fail and the Auditor reports unhealthy until

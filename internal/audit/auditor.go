@@ -141,7 +141,7 @@ func (a *Auditor) Ready(context.Context) error {
 func (a *Auditor) Emit(ctx context.Context, durable bool, events ...*Event) error {
 	recs := make([]Record, 0, len(events))
 	for _, e := range events {
-		b, err := e.Marshal()
+		b, err := e.marshalPooled()
 		if err != nil {
 			return fmt.Errorf("audit: marshal %s: %w", e.EventName, err)
 		}
@@ -309,6 +309,12 @@ func (a *Auditor) write(batch []pending) {
 	for _, p := range batch {
 		if p.done != nil {
 			p.done <- verdict
+		}
+	}
+	if len(a.followers) == 0 {
+		// The sinks copied the records out; nobody else holds them.
+		for _, r := range recs {
+			releaseBuf(r.JSON)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -13,7 +14,32 @@ import (
 // maps with encoding/json. The output is what json.Marshal would produce
 // for Event, minus HTML escaping.
 func (e *Event) Marshal() ([]byte, error) {
-	b := make([]byte, 0, 1024)
+	return e.appendJSON(make([]byte, 0, 1024))
+}
+
+// bufPool recycles record buffers: the Auditor marshals into one and
+// returns it once every sink has copied the record out (when no follower
+// keeps it).
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// marshalPooled is Marshal into a pooled buffer; release it with releaseBuf.
+func (e *Event) marshalPooled() ([]byte, error) {
+	bp := bufPool.Get().(*[]byte)
+	return e.appendJSON((*bp)[:0])
+}
+
+// maxPooledBuf keeps outsized buffers out of the pool.
+const maxPooledBuf = 16 << 10
+
+func releaseBuf(b []byte) {
+	if cap(b) == 0 || cap(b) > maxPooledBuf {
+		return
+	}
+	b = b[:0]
+	bufPool.Put(&b)
+}
+
+func (e *Event) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"eventVersion":`...)
 	b = appendString(b, e.EventVersion)
 	b = append(b, `,"userIdentity":`...)
