@@ -111,7 +111,15 @@ func rootKey(ctx context.Context, st bootstrapStore, cfg *config.Config, account
 		Status:    store.KeyActive,
 		CreatedAt: now.UTC().Truncate(time.Second),
 	}
-	if err := st.CreateAccessKey(ctx, k, maxRootKeys); err != nil {
+	// A limit of one: of several nodes bootstrapping one store at once,
+	// exactly one creates the key and the others publish it.
+	err = st.CreateAccessKey(ctx, k, 1)
+	if errors.Is(err, store.ErrLimit) {
+		if keys, err = st.ListAccessKeys(ctx, account, ""); err == nil && len(keys) > 0 {
+			return keys[0], nil
+		}
+	}
+	if err != nil {
 		return store.AccessKey{}, fmt.Errorf("creating the root key: %w", err)
 	}
 	return k, nil

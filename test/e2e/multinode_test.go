@@ -260,3 +260,45 @@ func TestMultiNode(t *testing.T) {
 		t.Errorf("B: an unrevoked session: %v", err)
 	}
 }
+
+// TestMultiNodeConcurrentBootstrap: nodes started together on an empty
+// store agree on one account and one root key.
+func TestMultiNodeConcurrentBootstrap(t *testing.T) {
+	storeURL := multiNodeStore(t)
+	mk := make([]byte, 32)
+	rand.Read(mk)
+	const nodes = 3
+	var wg sync.WaitGroup
+	apps := make([]*app.App, nodes)
+	errs := make([]error, nodes)
+	dirs := make([]string, nodes)
+	for i := range nodes {
+		dirs[i] = t.TempDir()
+		cfg := config.Default()
+		cfg.Addr = "127.0.0.1:0"
+		cfg.DataDir = dirs[i]
+		cfg.StoreURL = storeURL
+		cfg.MasterKey = base64.StdEncoding.EncodeToString(mk)
+		wg.Go(func() { apps[i], errs[i] = app.New(context.Background(), cfg, app.Options{}) })
+	}
+	wg.Wait()
+	for i := range nodes {
+		if errs[i] != nil {
+			t.Fatalf("node %d: app.New: %v", i, errs[i])
+		}
+		defer apps[i].Close()
+	}
+	first := readRootCredentials(t, filepath.Join(dirs[0], "root-credentials"))
+	for i := 1; i < nodes; i++ {
+		if got := apps[i].AccountID(); got != apps[0].AccountID() {
+			t.Errorf("node %d: account %s, node 0: %s", i, got, apps[0].AccountID())
+		}
+		if got := readRootCredentials(t, filepath.Join(dirs[i], "root-credentials")); got != first {
+			t.Errorf("node %d publishes root key %s, node 0 %s", i, got.AccessKeyID, first.AccessKeyID)
+		}
+	}
+	keys, err := apps[0].Store().ListAccessKeys(context.Background(), apps[0].AccountID(), "")
+	if err != nil || len(keys) != 1 {
+		t.Errorf("root keys after a concurrent bootstrap: %d (%v), want 1", len(keys), err)
+	}
+}
