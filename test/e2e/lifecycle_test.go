@@ -227,3 +227,41 @@ print(json.dumps(rows))`)
 type sessionRow = store.IssuedSession
 
 func sessionOpts(now time.Time) store.SessionListOptions { return store.SessionListOptions{Now: now} }
+
+// TestSessionRevokedRecorded: a revocation through the shared deny set
+// (castellan sessions revoke) is recorded once as SessionRevoked and the
+// session leaves the active list.
+func TestSessionRevokedRecorded(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Audit.SweepInterval = 200 * time.Millisecond })
+	ctx := context.Background()
+	gst, err := e.sts(e.root).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	akid := aws.ToString(gst.Credentials.AccessKeyId)
+	e.waitLookup(t, cttypes.LookupAttributeKeyAccessKeyId, akid, func(ls []looked) bool {
+		return slices.ContainsFunc(ls, func(l looked) bool { return l.rec.EventName == "SessionIssued" })
+	})
+	time.Sleep(time.Second) // the index is written in batches
+	now := time.Now().UTC()
+	if err := e.app.Store().PutRevocation(ctx, store.Revocation{Kind: store.RevokeKey, Subject: akid, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitLookup(t, cttypes.LookupAttributeKeyAccessKeyId, akid, func(ls []looked) bool {
+		return slices.ContainsFunc(ls, func(l looked) bool { return l.rec.EventName == "SessionRevoked" })
+	})
+	time.Sleep(600 * time.Millisecond) // more sweeps: still one event
+	n := 0
+	for _, l := range e.lookup(t, cttypes.LookupAttributeKeyAccessKeyId, akid, 50) {
+		if l.rec.EventName == "SessionRevoked" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("SessionRevoked recorded %d times, want once (%d events)", n, len(got))
+	}
+	list, err := e.app.Store().ListSessions(ctx, store.SessionListOptions{Now: time.Now()})
+	if err != nil || slices.ContainsFunc(list, func(x store.IssuedSession) bool { return x.AccessKeyID == akid }) {
+		t.Errorf("revoked session still listed as active: %v, %v", list, err)
+	}
+}
