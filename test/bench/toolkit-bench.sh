@@ -3,9 +3,11 @@
 #   static   keys in the profile
 #   warm     a credential_process profile (castellan credential-process) with a warm cache
 #   cold     the same with the cache removed before each run (GetSessionToken every time)
+#   cat      a credential_process that is `cat` of the same JSON: botocore's own cost of
+#            running a credential process, for reference
 # plus `castellan credential-process` alone (warm). Several runs each, medians, and the
 # warm/static ratio (target <= 1.10). Uses hyperfine when installed (apt-get install
-# hyperfine), else a loop timed with date +%s%N.
+# hyperfine; HYPERFINE=0 forces the loop), else a loop timed with date +%s%N.
 #
 #   test/bench/toolkit-bench.sh            # RUNS=20 per command by default, in ROUNDS=5
 #   RUNS=50 CASTELLAN_BIN=bin/castellan test/bench/toolkit-bench.sh
@@ -46,7 +48,11 @@ printf '%s\n' "$SECRET" | "$BIN" configure --profile static --access-key-id "$AK
 "$BIN" configure --profile proc --region us-east-1 --endpoint-url "$EP" \
   --credential-process "$BIN credential-process --profile static --cache-dir $CACHE" >/dev/null
 
+"$BIN" credential-process --profile static --cache-dir "$WORK/cat-cache" >"$WORK/creds.json"
+"$BIN" configure --profile cat --region us-east-1 --endpoint-url "$EP" --credential-process "cat $WORK/creds.json" >/dev/null
 static="$AWS --profile static --endpoint-url $EP sts get-caller-identity"
+# botocore's own credential_process cost, with the cheapest possible process.
+catp="$AWS --profile cat --endpoint-url $EP sts get-caller-identity"
 warm="$AWS --profile proc --endpoint-url $EP sts get-caller-identity"
 helper="$BIN credential-process --profile static --cache-dir $CACHE"
 $warm >/dev/null # fill the cache
@@ -59,16 +65,16 @@ median_ms() { sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2]
 # rounds, each timing every command RUNS/ROUNDS times; medians are over all runs.
 ROUNDS=${ROUNDS:-5}
 per=$(((RUNS + ROUNDS - 1) / ROUNDS))
-if command -v hyperfine >/dev/null 2>&1; then
+if [[ ${HYPERFINE:-1} != 0 ]] && command -v hyperfine >/dev/null 2>&1; then
   for ((r = 1; r <= ROUNDS; r++)); do
     hyperfine -N --style none --warmup 1 --runs "$per" --export-json "$WORK/hot-$r.json" \
-      -n static "$static" -n warm "$warm" -n helper-warm "$helper" >/dev/null
+      -n static "$static" -n warm "$warm" -n cat "$catp" -n helper-warm "$helper" >/dev/null
     hyperfine -N --style none --runs "$per" --export-json "$WORK/cold-$r.json" \
       --prepare "rm -rf $CACHE" -n cold "$warm" >/dev/null
     $warm >/dev/null # refill the cache
     echo "round $r/$ROUNDS done" >&2
   done
-  read -r s_ms w_ms h_ms c_ms < <("$PYTHON" - "$WORK"/hot-*.json "$WORK"/cold-*.json <<'PY'
+  read -r s_ms w_ms h_ms c_ms k_ms < <("$PYTHON" - "$WORK"/hot-*.json "$WORK"/cold-*.json <<'PY'
 import json, statistics, sys
 t, cpu = {}, {}
 for f in sys.argv[1:]:
@@ -77,26 +83,27 @@ for f in sys.argv[1:]:
         cpu.setdefault(x["command"], []).append((x["user"] + x["system"]) * 1000)
 m = {k: statistics.median(v) * 1000 for k, v in t.items()}
 c = {k: statistics.mean(v) for k, v in cpu.items()}
-print(f'{m["static"]:.1f} {m["warm"]:.1f} {m["helper-warm"]:.1f} {m["cold"]:.1f}')
+print(f'{m["static"]:.1f} {m["warm"]:.1f} {m["helper-warm"]:.1f} {m["cold"]:.1f} {m["cat"]:.1f}')
 # CPU time (user+system of the process and its children) is insensitive to the
 # machine's load: reported beside the wall-clock medians.
-print(f'cpu ms (mean user+system, includes children): static {c["static"]:.1f}, warm {c["warm"]:.1f} ({c["warm"]/c["static"]:.3f}x), cold {c["cold"]:.1f}, castellan credential-process alone {c["helper-warm"]:.1f}', file=sys.stderr)
+print(f'cpu ms (mean user+system, includes children): static {c["static"]:.1f}, warm {c["warm"]:.1f} ({c["warm"]/c["static"]:.3f}x), cat {c["cat"]:.1f}, cold {c["cold"]:.1f}, castellan credential-process alone {c["helper-warm"]:.1f}', file=sys.stderr)
 PY
 )
 else
   one() { local t0 t1; t0=$(date +%s%N); $1 >/dev/null; t1=$(date +%s%N); echo $(((t1 - t0) / 1000)); }
   for _ in 1 2; do $static >/dev/null; $warm >/dev/null; done
-  : >"$WORK/static" >"$WORK/warm" >"$WORK/helper" >"$WORK/cold"
+  : >"$WORK/static"; : >"$WORK/warm"; : >"$WORK/helper"; : >"$WORK/cold"; : >"$WORK/cat"
   for ((i = 0; i < per * ROUNDS; i++)); do
     one "$static" >>"$WORK/static"
     one "$warm" >>"$WORK/warm"
     one "$helper" >>"$WORK/helper"
+    one "$catp" >>"$WORK/cat"
     rm -rf "$CACHE"; one "$warm" >>"$WORK/cold"
   done
   ms() { median_ms <"$WORK/$1" | awk '{ printf "%.1f", $1 / 1000 }'; }
-  s_ms=$(ms static) w_ms=$(ms warm) h_ms=$(ms helper) c_ms=$(ms cold)
+  s_ms=$(ms static) w_ms=$(ms warm) h_ms=$(ms helper) c_ms=$(ms cold) k_ms=$(ms cat)
 fi
 ratio=$(awk -v w="$w_ms" -v s="$s_ms" 'BEGIN { printf "%.3f", w / s }')
-printf '\nmedian ms: static %s, credential_process warm %s (%sx static, target <= 1.10), cold %s; castellan credential-process alone (warm) %s\n' \
-  "$s_ms" "$w_ms" "$ratio" "$c_ms" "$h_ms"
+printf '\nmedian ms: static %s, credential_process warm %s (%sx static, target <= 1.10), cold %s; credential_process=cat %s; castellan credential-process alone (warm) %s\n' \
+  "$s_ms" "$w_ms" "$ratio" "$c_ms" "$k_ms" "$h_ms"
 awk -v r="$ratio" 'BEGIN { exit !(r <= 1.10) }' || { echo "warm/static ratio $ratio is above 1.10" >&2; exit 1; }
