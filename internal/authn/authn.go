@@ -54,6 +54,9 @@ type Source struct {
 
 	mu    sync.RWMutex
 	cache map[string]cacheEntry
+	// gen counts invalidations: a load that raced with one (it may have
+	// read the key before the change) is used but not cached.
+	gen uint64
 
 	// sessions remembers the principal built for each opened session, so
 	// a cached token costs no allocation; keyed by the session pointer the
@@ -113,6 +116,9 @@ func (s *Source) Credential(ctx context.Context, accessKeyID, sessionToken strin
 		}
 		return sigv4.Credential{SecretAccessKey: e.secret, Principal: e.principal}, nil
 	}
+	s.mu.RLock()
+	gen := s.gen
+	s.mu.RUnlock()
 	e, err := s.load(ctx, accessKeyID, now)
 	if err != nil {
 		return sigv4.Credential{}, err
@@ -121,7 +127,9 @@ func (s *Source) Credential(ctx context.Context, accessKeyID, sessionToken strin
 	if len(s.cache) >= maxCacheEntries {
 		clear(s.cache)
 	}
-	s.cache[accessKeyID] = e
+	if s.gen == gen {
+		s.cache[accessKeyID] = e
+	}
 	s.mu.Unlock()
 	if e.err != nil {
 		return sigv4.Credential{}, e.err
@@ -196,6 +204,7 @@ func (s *Source) temporary(accessKeyID, sessionToken string) (sigv4.Credential, 
 func (s *Source) Invalidate(accessKeyID string) {
 	s.mu.Lock()
 	delete(s.cache, accessKeyID)
+	s.gen++
 	s.mu.Unlock()
 }
 
@@ -204,6 +213,7 @@ func (s *Source) Invalidate(accessKeyID string) {
 func (s *Source) InvalidateAll() {
 	s.mu.Lock()
 	clear(s.cache)
+	s.gen++
 	s.mu.Unlock()
 }
 
