@@ -360,6 +360,12 @@ func TestCredentialProcess(t *testing.T) {
 		if err != nil || !strings.HasSuffix(aws.ToString(out.Arn), ":root") {
 			t.Fatalf("GetCallerIdentity through credential_process: %v", err)
 		}
+		// The doctor reports the source profile's cached session and the
+		// credential_process output's time left.
+		r := run(t, "", "doctor", "--profile", "dev", "--cache-dir", cache, "--output", "json")
+		if !strings.Contains(r.stdout, "cached session for profile src") || !strings.Contains(r.stdout, "credential_process output of profile dev expire in") {
+			t.Errorf("doctor --profile dev:\n%s", r.stdout)
+		}
 	})
 	t.Run("recursion is refused", func(t *testing.T) {
 		exe := buildCastellan(t)

@@ -144,7 +144,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 		d.keys()
 		d.expiry()
 	}
-	d.caches()
+	d.caches(ctx)
 	d.region()
 	d.endpoints(ctx)
 	reachable := d.clock(ctx)
@@ -410,14 +410,22 @@ func (d *doctor) expiry() {
 }
 
 // caches reports Castellan's and the aws CLI's cached sessions.
-func (d *doctor) caches() {
+func (d *doctor) caches(ctx context.Context) {
 	now := d.o.now()
+	// A profile whose credential_process is castellan's caches under the
+	// source profile's name.
+	names := map[string]bool{d.rep.Profile: true}
+	if sc, ok, err := LoadProfile(ctx, d.rep.Profile); err == nil && ok && strings.Contains(sc.CredentialProcess, "credential-process") {
+		if m := regexp.MustCompile(`--profile[= ]+'?([^\s']+)`).FindStringSubmatch(sc.CredentialProcess); m != nil {
+			names[m[1]] = true
+		}
+	}
 	es, _ := d.o.Cache.Entries()
 	for path, e := range es {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 			d.add("expiry", Warning, "cache-file-permissions", fmt.Sprintf("the cached session %s is readable by others (mode %04o)", path, fi.Mode().Perm()), "chmod 600 "+path)
 		}
-		if e.Profile != d.rep.Profile {
+		if !names[e.Profile] {
 			continue
 		}
 		if l := e.Expiration.Sub(now); l > 0 {
