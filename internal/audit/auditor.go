@@ -81,7 +81,11 @@ type Auditor struct {
 	log       *slog.Logger
 	obs       Observer
 
-	queue   chan pending
+	queue chan pending
+	// backlog[i] holds copies of the records sink i missed while another
+	// sink had them (so they were acknowledged); they are written to it
+	// before its next batch. Only the writer goroutine touches it.
+	backlog [][]Record
 	healthy atomic.Bool
 	closing chan struct{}
 	done    chan struct{}
@@ -118,6 +122,7 @@ func New(cfg Config) (*Auditor, error) {
 		n = DefaultQueueSize
 	}
 	a.queue = make(chan pending, n)
+	a.backlog = make([][]Record, len(a.sinks))
 	a.healthy.Store(true)
 	a.obs.Healthy(true)
 	go a.run()
@@ -275,6 +280,15 @@ func (a *Auditor) write(batch []pending) {
 	var wg sync.WaitGroup
 	for i, s := range a.sinks {
 		wg.Go(func() {
+			// What this sink missed earlier goes first, so it catches up.
+			if bl := a.backlog[i]; len(bl) > 0 {
+				if err := s.Write(ctx, bl); err != nil {
+					errs[i] = err
+					return
+				}
+				a.log.Info("audit sink caught up", "sink", s.Name(), "events", len(bl))
+				a.backlog[i] = nil
+			}
 			start := time.Now()
 			errs[i] = s.Write(ctx, recs)
 			a.obs.SinkWrite(s.Name(), len(recs), time.Since(start), errs[i])
@@ -288,6 +302,13 @@ func (a *Auditor) write(batch []pending) {
 			continue
 		}
 		a.log.Error("audit sink write failed", "sink", a.sinks[i].Name(), "events", len(recs), "err", err)
+	}
+	if ok {
+		for i, err := range errs {
+			if err != nil {
+				a.keepForLater(i, recs)
+			}
+		}
 	}
 	var verdict error
 	if ok {
@@ -317,6 +338,24 @@ func (a *Auditor) write(batch []pending) {
 			releaseBuf(r.JSON)
 		}
 	}
+}
+
+// maxBacklog bounds what one failing sink keeps for later; past it the
+// oldest records are given up for that sink (the other sinks have them).
+const maxBacklog = 1 << 20
+
+// keepForLater copies recs into sink i's backlog (the batch's buffers go
+// back to the pool).
+func (a *Auditor) keepForLater(i int, recs []Record) {
+	bl := a.backlog[i]
+	for _, r := range recs {
+		bl = append(bl, Record{Event: r.Event, JSON: append([]byte(nil), r.JSON...)})
+	}
+	if over := len(bl) - maxBacklog; over > 0 {
+		a.log.Error("audit sink backlog full; its oldest records are left to the other sinks", "sink", a.sinks[i].Name(), "records", over)
+		bl = append([]Record(nil), bl[over:]...)
+	}
+	a.backlog[i] = bl
 }
 
 func (a *Auditor) recheck() {
