@@ -99,7 +99,7 @@ func Migrate(ctx context.Context, url string, opts ...Option) ([]Migration, erro
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, errors.New("postgres: cannot parse the store URL")
+		return nil, errors.New("postgres: cannot parse the store URL (want postgres://user:password@host:port/database?param=value; the URL is not shown, it may hold a password)")
 	}
 	cfg.MaxConns = 1
 	if o.schema != "" {

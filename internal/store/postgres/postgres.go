@@ -111,7 +111,7 @@ func Open(ctx context.Context, url string, box *secret.Box, opts ...Option) (*St
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The error may quote the URL, password included: keep it out.
-		return nil, errors.New("postgres: cannot parse the store URL")
+		return nil, errors.New("postgres: cannot parse the store URL (want postgres://user:password@host:port/database?param=value; the URL is not shown, it may hold a password)")
 	}
 	if o.maxConns > 0 {
 		cfg.MaxConns = o.maxConns
