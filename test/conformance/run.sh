@@ -59,15 +59,17 @@ fi
 command -v "$PYTHON" >/dev/null 2>&1 || { echo "run.sh: needs $PYTHON (drivers use it)" >&2; exit 2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/castellan-conformance.XXXXXX")
-SERVER_PID=''
+SERVER_PID='' SERVER_PIDS=()
 cleanup() {
   local rc=$?
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   if [[ ${CONFORMANCE_KEEP:-} == 1 ]]; then
     echo "conformance: scratch dir kept: $WORK" >&2
   else
@@ -110,43 +112,82 @@ read_credentials() {
   [[ -n $ROOT_AKID && -n $ROOT_SECRET ]]
 }
 
-start_server() {
-  local bin=${CASTELLAN_BIN:-}
-  if [[ -z $bin ]]; then
-    bin=$WORK/castellan
-    echo "conformance: building ./cmd/castellan" >&2
-    (cd "$REPO_ROOT" && go build -o "$bin" ./cmd/castellan) >&2 ||
-      abort castellan "go build ./cmd/castellan failed"
-  fi
-  local port data=$WORK/data log=$WORK/server.log
+BIN=${CASTELLAN_BIN:-}
+ensure_bin() { # builds ./cmd/castellan once, unless CASTELLAN_BIN names a binary
+  [[ -n $BIN ]] && return 0
+  echo "conformance: building ./cmd/castellan" >&2
+  (cd "$REPO_ROOT" && go build -o "$WORK/castellan" ./cmd/castellan) >&2 || return 1
+  BIN=$WORK/castellan
+}
+
+# launch_server DIR [serve flags...]: `castellan serve` on a free loopback port with
+# DIR/data, its output in DIR/server.log; sets LAUNCHED_ADDR (empty when it did not
+# start) and LAUNCHED_PID (also added to SERVER_PIDS, stopped at exit).
+launch_server() {
+  local dir=$1 port t; shift
   port=$(free_port)
-  mkdir -p "$data"
+  mkdir -p "$dir/data"
   # The harness's own variables are not server flags; keep them out of its environment.
   env -u CASTELLAN_ENDPOINT -u CASTELLAN_CREDENTIALS_FILE -u CASTELLAN_PROFILE -u CASTELLAN_BIN \
-    "$bin" serve --addr "127.0.0.1:$port" --data-dir "$data" >"$log" 2>&1 </dev/null &
-  SERVER_PID=$!
-  local addr='' t
+    "$BIN" serve --addr "127.0.0.1:$port" --data-dir "$dir/data" "$@" >"$dir/server.log" 2>&1 </dev/null &
+  LAUNCHED_PID=$! LAUNCHED_ADDR=''
+  SERVER_PIDS+=("$LAUNCHED_PID")
   for t in $(seq 600); do # 60 s
-    if [[ $(cat "$log") =~ castellan\ listening\ on\ (http://[^[:space:]]+) ]]; then
-      addr=${BASH_REMATCH[1]}; break
+    if [[ $(cat "$dir/server.log") =~ castellan\ listening\ on\ (http://[^[:space:]]+) ]]; then
+      LAUNCHED_ADDR=${BASH_REMATCH[1]}; break
     fi
-    kill -0 "$SERVER_PID" 2>/dev/null || break
+    kill -0 "$LAUNCHED_PID" 2>/dev/null || break
     sleep 0.1
   done
-  if [[ -z $addr ]]; then
+  [[ -n $LAUNCHED_ADDR ]] || return 1
+  for t in $(seq 100); do # /readyz, 10 s
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "$LAUNCHED_ADDR/readyz" 2>/dev/null || true) == 200 ]] && break
+    ((t < 100)) || echo "conformance: warning: $LAUNCHED_ADDR/readyz is not 200 after 10 s; going on" >&2
+    sleep 0.1
+  done
+  for t in $(seq 50); do [[ -s $dir/data/root-credentials ]] && break; sleep 0.1; done
+}
+
+start_server() {
+  ensure_bin || abort castellan "go build ./cmd/castellan failed"
+  if ! launch_server "$WORK"; then
     echo "conformance: castellan serve did not print 'castellan listening on http://ADDR'; its output:" >&2
-    tail -n 40 "$log" >&2
+    tail -n 40 "$WORK/server.log" >&2
     abort castellan "serve did not start (no 'castellan listening on http://ADDR' within 60 s)"
   fi
-  ENDPOINT=$addr
-  for t in $(seq 100); do # /readyz, 10 s
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "$ENDPOINT/readyz" 2>/dev/null || true) == 200 ]] && break
-    ((t < 100)) || echo "conformance: warning: $ENDPOINT/readyz is not 200 after 10 s; going on" >&2
-    sleep 0.1
-  done
-  CREDENTIALS_FILE=$data/root-credentials
-  for t in $(seq 50); do [[ -s $CREDENTIALS_FILE ]] && break; sleep 0.1; done
-  echo "conformance: castellan serve (pid $SERVER_PID) at $ENDPOINT, data dir $data" >&2
+  SERVER_PID=$LAUNCHED_PID ENDPOINT=$LAUNCHED_ADDR
+  CREDENTIALS_FILE=$WORK/data/root-credentials
+  echo "conformance: castellan serve (pid $SERVER_PID) at $ENDPOINT, data dir $WORK/data" >&2
+}
+
+# A second server for cases that need short-lived credentials (--before short_server):
+# `castellan serve --min-session-duration 1s`, started the first time a case asks,
+# also when testing a running server (its flags are not ours to set). Sets {SHORT_ENDPOINT}
+# {SHORT_ROOT_AKID} {SHORT_ROOT_SECRET}.
+SHORT_STATE=''
+ensure_short_server() {
+  case $SHORT_STATE in
+    up) ;;
+    failed) return 1 ;;
+    *)
+      SHORT_STATE=failed
+      ensure_bin || { echo "conformance: go build failed: no server for short sessions" >&2; return 1; }
+      local dir=$WORK/short save_akid=$ROOT_AKID save_secret=$ROOT_SECRET
+      mkdir -p "$dir"
+      if ! launch_server "$dir" --min-session-duration 1s; then
+        echo "conformance: the --min-session-duration 1s server did not start:" >&2
+        tail -n 20 "$dir/server.log" >&2
+        return 1
+      fi
+      read_credentials "$dir/data/root-credentials" castellan || return 1
+      GLOBAL_VARS[SHORT_ENDPOINT]=$LAUNCHED_ADDR GLOBAL_VARS[SHORT_ROOT_AKID]=$ROOT_AKID
+      GLOBAL_VARS[SHORT_ROOT_SECRET]=$ROOT_SECRET
+      ROOT_AKID=$save_akid ROOT_SECRET=$save_secret
+      echo "conformance: castellan serve --min-session-duration 1s (pid $LAUNCHED_PID) at $LAUNCHED_ADDR" >&2
+      SHORT_STATE=up ;;
+  esac
+  local k
+  for k in SHORT_ENDPOINT SHORT_ROOT_AKID SHORT_ROOT_SECRET; do VARS[$k]=${GLOBAL_VARS[$k]}; done
 }
 
 ENDPOINT='' CREDENTIALS_FILE=''

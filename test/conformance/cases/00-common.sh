@@ -17,3 +17,45 @@ mfa_codes() {
   VARS[MFA_CODE1]=$(oathtool --totp -b -N "@$((now - 30))" "$seed") || return 1
   VARS[MFA_CODE2]=$(oathtool --totp -b -N "@$now" "$seed")
 }
+
+MSG_EXPIRED_TOKEN='The security token included in the request is expired'
+
+# --before mfa_next_code: {MFA_NEXT}, the code of the NEXT 30-s step from {MFA_SEED}. After
+# EnableMFADevice took the current step's code, the server accepts each code once and
+# only later ones, within one step of its clock: the next step's code is the one left.
+mfa_next_code() {
+  command -v oathtool >/dev/null || { echo "oathtool not installed" >&2; return 1; }
+  local seed
+  seed=$(printf '%s' "${VARS[MFA_SEED]-}" | base64 -d) || return 1
+  VARS[MFA_NEXT]=$(oathtool --totp -b -N "@$(($(date -u +%s) + 30))" "$seed")
+}
+
+# tamper TOKEN: the token with one base64 character in its middle changed.
+tamper() {
+  local t=$1 i c
+  i=$((${#t} / 2)) c=${t:i:1}
+  [[ $c == A ]] && c=B || c=A
+  printf '%s' "${t:0:i}$c${t:i+1}"
+}
+
+# --before short_server: the second server, `castellan serve --min-session-duration 1s`
+# (run.sh starts it once): {SHORT_ENDPOINT} {SHORT_ROOT_AKID} {SHORT_ROOT_SECRET}.
+short_server() {
+  declare -F ensure_short_server >/dev/null || { echo "run.sh has no ensure_short_server" >&2; return 1; }
+  ensure_short_server
+}
+# --before wait_short_expiry: sleeps until a second after {SHORT_EXPIRATION} (a captured
+# Credentials.Expiration, in whatever ISO-8601 form the client prints it).
+wait_short_expiry() {
+  local exp left
+  exp=$(date -u -d "${VARS[SHORT_EXPIRATION]-}" +%s) || { echo "no expiration captured" >&2; return 1; }
+  left=$((exp + 1 - $(date -u +%s)))
+  ((left <= 0)) || sleep "$left"
+}
+
+# --before tamper_session_token: {TAMPERED_TOKEN} = {SESSION_TOKEN} with one character
+# in its middle changed.
+tamper_session_token() {
+  [[ -n ${VARS[SESSION_TOKEN]-} ]] || { echo "no session token captured" >&2; return 1; }
+  VARS[TAMPERED_TOKEN]=$(tamper "${VARS[SESSION_TOKEN]}")
+}

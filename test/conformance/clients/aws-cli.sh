@@ -53,18 +53,50 @@ creds=(AWS_CONFIG_FILE=/dev/null
        AWS_ACCESS_KEY_ID="${CONF_AKID:-AKIDUNUSEDFORUNSIGNED}"
        AWS_SECRET_ACCESS_KEY="${CONF_SECRET:-unused}")
 [[ -n ${CONF_TOKEN:-} ]] && creds+=(AWS_SESSION_TOKEN="$CONF_TOKEN")
+profile_env=()
 if [[ -n ${CONF_AWS_CONFIG:-} ]]; then
   printf '%b\n' "$CONF_AWS_CONFIG" >"$tmp/config"
   creds=(AWS_CONFIG_FILE="$tmp/config")
   args+=(--profile "${CONF_AWS_PROFILE:-default}")
+  # Its own HOME, so the CLI's cache of assumed-role credentials (~/.aws/cli/cache)
+  # starts empty and stays out of the user's home (a pyenv shim still finds pyenv).
+  mkdir -p "$tmp/home"
+  pyroot=${PYENV_ROOT:-}
+  [[ -z $pyroot && -d ${HOME:-/nonexistent}/.pyenv ]] && pyroot=$HOME/.pyenv
+  profile_env+=(HOME="$tmp/home" ${pyroot:+PYENV_ROOT="$pyroot"})
+  # The CLI's own STS client (role_arn + source_profile) ignores --endpoint-url: it
+  # reads endpoint_url from the profile (aws CLI v1 >= 1.29, v2 >= 2.13). Older CLIs
+  # (Debian 12's v2.9) have no such setting: for them an endpoint rule set for STS
+  # that names the endpoint, found first through AWS_DATA_PATH.
+  ver=$(env -u AWS_PROFILE AWS_CONFIG_FILE=/dev/null "$aws_bin" --version 2>&1 </dev/null)
+  if [[ $ver =~ aws-cli/([0-9]+)\.([0-9]+)\. ]] &&
+     { ((BASH_REMATCH[1] == 2 && BASH_REMATCH[2] < 13)) || ((BASH_REMATCH[1] == 1 && BASH_REMATCH[2] < 29)); }; then
+    mkdir -p "$tmp/data/sts/2011-06-15"
+    "$py" - "$CONF_ENDPOINT" >"$tmp/data/sts/2011-06-15/endpoint-rule-set-1.json" <<'PY'
+import json, sys
+b = lambda name, builtin: {"builtIn": builtin, "required": True, "default": False, "type": "Boolean"}
+params = {"Region": {"builtIn": "AWS::Region", "required": False, "type": "String"},
+          "UseDualStack": b("UseDualStack", "AWS::UseDualStack"), "UseFIPS": b("UseFIPS", "AWS::UseFIPS"),
+          "Endpoint": {"builtIn": "SDK::Endpoint", "required": False, "type": "String"},
+          "UseGlobalEndpoint": b("UseGlobalEndpoint", "AWS::STS::UseGlobalEndpoint")}
+ep = lambda url: {"url": url, "properties": {}, "headers": {}}
+json.dump({"version": "1.0", "parameters": params, "rules": [
+    {"conditions": [{"fn": "isSet", "argv": [{"ref": "Endpoint"}]}], "endpoint": ep({"ref": "Endpoint"}), "type": "endpoint"},
+    {"conditions": [], "endpoint": ep(sys.argv[1]), "type": "endpoint"}]}, sys.stdout)
+PY
+    profile_env+=(AWS_DATA_PATH="$tmp/data")
+  fi
 fi
 printf '%b' "${CONF_STDIN:-}" >"$tmp/stdin"
+# getpass (the MFA code prompt) reads /dev/tty when there is one: without a
+# controlling terminal it reads the answer from stdin.
+[[ -n ${CONF_STDIN:-} ]] && command -v setsid >/dev/null 2>&1 && prefix=(setsid -w "${prefix[@]}")
 env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
     -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
     -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_STS -u AWS_ENDPOINT_URL_IAM \
     AWS_SHARED_CREDENTIALS_FILE=/dev/null "${creds[@]}" \
     AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER= AWS_CLI_AUTO_PROMPT=off \
-    AWS_EC2_METADATA_DISABLED=true \
+    AWS_EC2_METADATA_DISABLED=true "${profile_env[@]}" \
     "${prefix[@]}" "${args[@]}" >"$tmp/out" 2>"$tmp/err" <"$tmp/stdin"
 rc=$?
 
@@ -72,6 +104,9 @@ rc=$?
 status=$(grep -oE '"(POST|GET) [^"]*" [0-9]{3}' "$tmp/err" | tail -n1 | grep -oE '[0-9]{3}$' || true)
 # the request id from botocore's debug dump of the response headers
 rid=$(grep -oiE "'x-amzn-requestid': '[^']*'" "$tmp/err" | tail -n1 | sed -E "s/.*: '([^']*)'/\1/" || true)
+# The CLI's prompt for the MFA code (role_arn + mfa_serial), as the user saw it.
+prompt=$(grep -oE 'Enter MFA code for [^ ]*:' "$tmp/err" | head -n1 || true)
+[[ -n $prompt ]] && emit Prompt "$prompt"
 if ((rc == 0)); then
   [[ -n $status ]] && emit HTTPStatus "$status"
   [[ -n $rid ]] && emit RequestId "$rid"
