@@ -177,6 +177,9 @@ func (w *Watch) Check(ctx context.Context) {
 		})
 		if c.AutoDeactivateUnused {
 			for _, id := range unused {
+				if keys[id].UserID == "" {
+					continue // never lock the root out: its keys are reported only
+				}
 				if err := c.Store.UpdateAccessKeyStatus(ctx, id, store.KeyInactive); err != nil {
 					c.Logger.Error("watch: deactivating unused key", "access_key_id", maskKey(id), "err", err)
 					continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,7 +23,9 @@ import (
 )
 
 func (e *env) cloudtrail(creds aws.Credentials) *cloudtrail.Client {
-	return cloudtrail.NewFromConfig(e.awsConfig(creds, "us-east-1"))
+	cfg := e.awsConfig(creds, "us-east-1")
+	cfg.HTTPClient = &http.Client{Transport: &http.Transport{}}
+	return cloudtrail.NewFromConfig(cfg)
 }
 
 // record is the part of a CloudTrail record the tests read.
@@ -67,6 +70,10 @@ func (e *env) lookup(t *testing.T, key cttypes.LookupAttributeKey, value string,
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
+			var de *smithy.DeserializationError
+			if errors.As(err, &de) {
+				t.Logf("deserialization snapshot (%d bytes): %q", len(de.Snapshot), de.Snapshot)
+			}
 			t.Fatalf("LookupEvents(%s=%q): %v", key, value, err)
 		}
 		if len(page.Events) > int(pageSize) {
