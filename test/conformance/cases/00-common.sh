@@ -48,6 +48,7 @@ short_server() {
 # Credentials.Expiration, in whatever ISO-8601 form the client prints it).
 wait_short_expiry() {
   local exp left
+  [[ -n ${VARS[SHORT_EXPIRATION]-} ]] || { echo "no expiration captured" >&2; return 1; }
   exp=$(date -u -d "${VARS[SHORT_EXPIRATION]-}" +%s) || { echo "no expiration captured" >&2; return 1; }
   left=$((exp + 1 - $(date -u +%s)))
   ((left <= 0)) || sleep "$left"

@@ -8,7 +8,8 @@
 # Optional: CONF_AWS_CONFIG (a config file's text, "\n" for newlines; the step then runs
 # with --profile CONF_AWS_PROFILE from it instead of CONF_AKID/SECRET/TOKEN, e.g. a
 # role_arn + source_profile profile) and CONF_STDIN (text for prompts such as the
-# MFA code, "\n" for newlines).
+# MFA code, "\n" for newlines); CONF_PARAMETER_VALIDATION=false (no client-side checks
+# of the parameters, the config file's parameter_validation = false).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 py=${CONF_PYTHON:-python3}
@@ -54,6 +55,12 @@ creds=(AWS_CONFIG_FILE=/dev/null
        AWS_SECRET_ACCESS_KEY="${CONF_SECRET:-unused}")
 [[ -n ${CONF_TOKEN:-} ]] && creds+=(AWS_SESSION_TOKEN="$CONF_TOKEN")
 profile_env=()
+if [[ ${CONF_PARAMETER_VALIDATION:-} == false && -z ${CONF_AWS_CONFIG:-} ]]; then
+  # Values outside the model's ranges reach the server (e.g. DurationSeconds 2 for a
+  # server run with --min-session-duration), as `parameter_validation = false` lets them.
+  printf '[default]\nparameter_validation = false\n' >"$tmp/config"
+  creds[0]=AWS_CONFIG_FILE="$tmp/config"
+fi
 if [[ -n ${CONF_AWS_CONFIG:-} ]]; then
   printf '%b\n' "$CONF_AWS_CONFIG" >"$tmp/config"
   creds=(AWS_CONFIG_FILE="$tmp/config")
