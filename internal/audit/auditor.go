@@ -42,8 +42,6 @@ const (
 	// DefaultQueueSize bounds the events waiting for the writer; a full
 	// queue makes Emit wait (backpressure), never drop.
 	DefaultQueueSize = 65536
-	// maxBatch bounds one group commit.
-	maxBatch = 8192
 	// lingerBatch and lingerMax: a batch with no waiting (durable) event
 	// waits up to lingerMax for lingerBatch events before it is written.
 	lingerBatch = 1024
@@ -81,7 +79,15 @@ type Auditor struct {
 	log       *slog.Logger
 	obs       Observer
 
-	queue chan pending
+	// The queue: Emit appends under mu and wakes the writer only when it
+	// must act (the first event of a batch, a durable event, a full
+	// batch), so a flood of reads costs no goroutine switch per event.
+	mu       sync.Mutex
+	space    *sync.Cond // signalled when the writer takes the queue
+	queue    []pending
+	queued   int // records in queue
+	maxQueue int
+	wake     chan struct{} // capacity 1
 	// backlog[i] holds copies of the records sink i missed while another
 	// sink had them (so they were acknowledged); they are written to it
 	// before its next batch. Only the writer goroutine touches it.
@@ -89,8 +95,7 @@ type Auditor struct {
 	healthy atomic.Bool
 	closing chan struct{}
 	done    chan struct{}
-	closeMu sync.RWMutex
-	closed  bool
+	closed  bool // under mu
 }
 
 type pending struct {
@@ -121,7 +126,9 @@ func New(cfg Config) (*Auditor, error) {
 	if n <= 0 {
 		n = DefaultQueueSize
 	}
-	a.queue = make(chan pending, n)
+	a.maxQueue = n
+	a.wake = make(chan struct{}, 1)
+	a.space = sync.NewCond(&a.mu)
 	a.backlog = make([][]Record, len(a.sinks))
 	a.healthy.Store(true)
 	a.obs.Healthy(true)
@@ -156,21 +163,28 @@ func (a *Auditor) Emit(ctx context.Context, durable bool, events ...*Event) erro
 	if durable {
 		p.done = make(chan error, 1)
 	}
-	a.closeMu.RLock()
+	a.mu.Lock()
+	for a.queued >= a.maxQueue && !a.closed {
+		// Backpressure, never a drop: wait for the writer to take the queue.
+		a.space.Wait()
+	}
 	if a.closed {
-		a.closeMu.RUnlock()
+		a.mu.Unlock()
 		a.obs.Dropped(len(recs))
 		return ErrUnavailable
 	}
-	select {
-	case a.queue <- p:
-	case <-ctx.Done():
-		a.closeMu.RUnlock()
-		a.obs.Dropped(len(recs))
-		return ctx.Err()
+	a.queue = append(a.queue, p)
+	a.queued += len(recs)
+	wake := len(a.queue) == 1 || durable || a.queued >= lingerBatch
+	depth := a.queued
+	a.mu.Unlock()
+	if wake {
+		select {
+		case a.wake <- struct{}{}:
+		default:
+		}
 	}
-	a.closeMu.RUnlock()
-	a.obs.QueueDepth(len(a.queue))
+	a.obs.QueueDepth(depth)
 	if !durable {
 		return nil
 	}
@@ -181,14 +195,15 @@ func (a *Auditor) Emit(ctx context.Context, durable bool, events ...*Event) erro
 
 // Close writes what is queued and stops the writer, then closes the sinks.
 func (a *Auditor) Close() error {
-	a.closeMu.Lock()
+	a.mu.Lock()
 	if a.closed {
-		a.closeMu.Unlock()
+		a.mu.Unlock()
 		return nil
 	}
 	a.closed = true
+	a.space.Broadcast()
+	a.mu.Unlock()
 	close(a.closing)
-	a.closeMu.Unlock()
 	<-a.done
 	var errs []error
 	for _, s := range a.sinks {
@@ -197,73 +212,65 @@ func (a *Auditor) Close() error {
 	return errors.Join(errs...)
 }
 
+// take removes and returns the queue.
+func (a *Auditor) take() (batch []pending, n int, durable bool) {
+	a.mu.Lock()
+	batch, n = a.queue, a.queued
+	a.queue, a.queued = nil, 0
+	a.space.Broadcast()
+	a.mu.Unlock()
+	for _, p := range batch {
+		durable = durable || p.done != nil
+	}
+	return batch, n, durable
+}
+
 func (a *Auditor) run() {
 	defer close(a.done)
-	var batch []pending
 	recheck := time.NewTicker(recheckInterval)
 	defer recheck.Stop()
+	linger := time.NewTimer(lingerMax)
+	linger.Stop()
 	for {
-		batch = batch[:0]
 		select {
-		case p := <-a.queue:
-			batch = append(batch, p)
+		case <-a.wake:
 		case <-recheck.C:
 			if !a.healthy.Load() {
 				a.recheck()
 			}
 			continue
 		case <-a.closing:
-			// Drain what is left, then stop.
-			for {
-				select {
-				case p := <-a.queue:
-					batch = append(batch, p)
-					continue
-				default:
-				}
-				break
-			}
-			if len(batch) > 0 {
+			if batch, _, _ := a.take(); len(batch) > 0 {
 				a.write(batch)
 			}
 			return
 		}
-		n := len(batch[0].recs)
-		durable := batch[0].done != nil
-	fill:
-		for n < maxBatch {
+		// Nobody waits for reads: unless a durable event or a full batch
+		// is queued, gather for up to lingerMax, so that a steady trickle
+		// of reads costs one commit per lingerMax rather than one per few
+		// events. Emit wakes us early for a durable event or a full batch.
+		a.mu.Lock()
+		hurry := a.queued >= lingerBatch
+		for _, p := range a.queue {
+			hurry = hurry || p.done != nil
+		}
+		a.mu.Unlock()
+		if !hurry {
+			linger.Reset(lingerMax)
 			select {
-			case p := <-a.queue:
-				batch = append(batch, p)
-				n += len(p.recs)
-				durable = durable || p.done != nil
-			default:
-				break fill
+			case <-linger.C:
+			case <-a.wake:
+				linger.Stop()
+			case <-a.closing:
+				linger.Stop()
 			}
 		}
-		if !durable && n < lingerBatch {
-			// Nobody waits for these events: gather more, so that a
-			// steady trickle of reads costs one commit per lingerMax
-			// rather than one per few events. A durable event ends the
-			// wait at once.
-			timer := time.NewTimer(lingerMax)
-		linger:
-			for n < lingerBatch && !durable {
-				select {
-				case p := <-a.queue:
-					batch = append(batch, p)
-					n += len(p.recs)
-					durable = p.done != nil
-				case <-timer.C:
-					break linger
-				case <-a.closing:
-					break linger
-				}
-			}
-			timer.Stop()
+		batch, _, _ := a.take()
+		if len(batch) == 0 {
+			continue
 		}
 		a.write(batch)
-		a.obs.QueueDepth(len(a.queue))
+		a.obs.QueueDepth(0)
 	}
 }
 

@@ -66,9 +66,9 @@ func (e *env) lookup(t *testing.T, key cttypes.LookupAttributeKey, value string,
 		in.LookupAttributes = []cttypes.LookupAttribute{{AttributeKey: key, AttributeValue: aws.String(value)}}
 	}
 	var out []looked
-	p := cloudtrail.NewLookupEventsPaginator(e.cloudtrail(e.root), in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
+	ct := e.cloudtrail(e.root)
+	for {
+		page, err := lookupPage(ct, in)
 		if err != nil {
 			var de *smithy.DeserializationError
 			if errors.As(err, &de) {
@@ -86,6 +86,10 @@ func (e *env) lookup(t *testing.T, key cttypes.LookupAttributeKey, value string,
 			}
 			out = append(out, looked{ev, r, aws.ToString(ev.CloudTrailEvent)})
 		}
+		if page.NextToken == nil {
+			break
+		}
+		in.NextToken = page.NextToken
 	}
 	return out
 }
@@ -108,6 +112,21 @@ func (e *env) waitLookup(t *testing.T, key cttypes.LookupAttributeKey, value str
 			t.Fatalf("LookupEvents(%s=%q): condition not met; events: %v", key, value, names)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// lookupPage calls LookupEvents, retrying a response body cut by the
+// client itself: the Go SDK closes the request body as soon as the
+// response headers arrive, and against a loopback server that answers
+// within microseconds the transport's write loop can still be finishing;
+// it then closes the connection under the response body ("use of closed
+// network connection"). The server's log shows the answer complete.
+func lookupPage(ct *cloudtrail.Client, in *cloudtrail.LookupEventsInput) (*cloudtrail.LookupEventsOutput, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := ct.LookupEvents(context.Background(), in)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "use of closed network connection") {
+			return out, err
+		}
 	}
 }
 

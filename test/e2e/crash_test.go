@@ -162,11 +162,11 @@ func TestAuditCrash(t *testing.T) {
 	ct := cloudtrail.NewFromConfig(clientConfig(srv.url, root))
 	count := map[string]int{}
 	ids := map[string]bool{}
-	p := cloudtrail.NewLookupEventsPaginator(ct, &cloudtrail.LookupEventsInput{
+	in := &cloudtrail.LookupEventsInput{
 		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("CreateUser")}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
+	}
+	for {
+		page, err := lookupPage(ct, in)
 		if err != nil {
 			b, _ := os.ReadFile(srv.logs.Name())
 			t.Fatalf("%v\nserver log:\n%s", err, b)
@@ -184,6 +184,10 @@ func TestAuditCrash(t *testing.T) {
 				count[r.RequestParameters["userName"].(string)]++
 			}
 		}
+		if page.NextToken == nil {
+			break
+		}
+		in.NextToken = page.NextToken
 	}
 	for _, name := range ackedNames {
 		if count[name] != 1 {
