@@ -423,7 +423,7 @@ func arnPrefixCompatible(pre, res string) bool {
 	if f := strings.SplitN(pre, ":", 4); len(f) == 4 && f[2] == "iam" {
 		if pt := strings.IndexByte(pre[pi:], '/'); pt >= 0 {
 			typ := pre[pi : pi+pt+1]
-			if !strings.ContainsAny(typ, "\xff\xfe") && !strings.HasPrefix(res[si:], typ) {
+			if strings.IndexByte(typ, 0xff) < 0 && strings.IndexByte(typ, 0xfe) < 0 && !strings.HasPrefix(res[si:], typ) {
 				return false
 			}
 		}

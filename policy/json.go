@@ -341,16 +341,6 @@ func (d *jdecoder) hex4() (rune, bool) {
 	return r, true
 }
 
-// get returns the member named name of an object.
-func (v *jvalue) get(name string) (*jvalue, bool) {
-	for i := range v.obj {
-		if v.obj[i].name == name {
-			return &v.obj[i].val, true
-		}
-	}
-	return nil, false
-}
-
 // scalarText returns the text of a string, number or boolean value.
 func (v *jvalue) scalarText() (string, bool) {
 	switch v.kind {

@@ -78,18 +78,17 @@ func TestValidateMessages(t *testing.T) {
 type tag struct{ Key, Value string }
 
 type decodeTarget struct {
-	UserName  string
-	Path      *string
-	Duration  *int32 `query:"DurationSeconds"`
-	Flag      bool
-	Tags      []tag
-	ARNs      []string `query:"PolicyArns"`
-	When      time.Time
-	Blob      []byte
-	Ctx       map[string]string
-	Empty     []string
-	Ignored   string `query:"-"`
-	unexposed string
+	UserName string
+	Path     *string
+	Duration *int32 `query:"DurationSeconds"`
+	Flag     bool
+	Tags     []tag
+	ARNs     []string `query:"PolicyArns"`
+	When     time.Time
+	Blob     []byte
+	Ctx      map[string]string
+	Empty    []string
+	Ignored  string `query:"-"`
 }
 
 func TestDecode(t *testing.T) {
@@ -104,7 +103,7 @@ func TestDecode(t *testing.T) {
 	want := decodeTarget{UserName: "alice", Path: &path, Duration: &d, Flag: true,
 		Tags: []tag{{"k1", "v1"}, {"k2", ""}}, ARNs: []string{"arn1"}, When: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC),
 		Blob: []byte("hi"), Ctx: map[string]string{"a": "b"}, Empty: []string{}}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(decodeTarget{})); diff != "" {
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Decode mismatch (-want +got):\n%s", diff)
 	}
 	var bad decodeTarget

@@ -6,8 +6,6 @@ import "time"
 const (
 	// DefaultMinSessionDuration is AWS's minimum for every temporary credential.
 	DefaultMinSessionDuration = 15 * time.Minute
-	// maxUserSession is the longest GetSessionToken/GetFederationToken session.
-	maxUserSession = 36 * time.Hour
 	// defaultUserSession is their default.
 	defaultUserSession = 12 * time.Hour
 	// rootSession caps (and defaults) root's sessions: longer requests are

@@ -50,6 +50,7 @@ func TestAssumeRole(t *testing.T) {
 	if id := aws.ToString(out.AssumedRoleUser.AssumedRoleId); !strings.HasPrefix(id, "AROA") || !strings.HasSuffix(id, ":s1") {
 		t.Errorf("AssumedRoleId = %s", id)
 	}
+	//lint:ignore SA1019 the STS model Castellan follows returns PackedPolicySize
 	if out.PackedPolicySize == nil {
 		t.Error("PackedPolicySize missing with tags")
 	}
