@@ -12,8 +12,11 @@
 # CASTELLAN_PROFILE picks the profile, default "castellan").
 # Other knobs: CASTELLAN_BIN (use this binary, no build), CONFORMANCE_CLIENTS,
 # CONFORMANCE_CASES, CONFORMANCE_PYTHON, CONFORMANCE_AWS_V1, CONFORMANCE_AWS_V2,
-# CONFORMANCE_KEEP=1 (keep the scratch dir). With CI set, a client that is not
-# installed (or a case it cannot run here) is a failure, not a skip.
+# CONFORMANCE_KEEP=1 (keep the scratch dir), CONFORMANCE_TOOLKIT=0 (skip toolkit.sh,
+# which otherwise runs last as the client and case "toolkit"). With CI set, a client
+# that is not installed (or a case it cannot run here) is a failure, not a skip.
+# Cases that need short-lived credentials get a second server, started on demand with
+# --min-session-duration 1s.
 #
 # Output: one line per case and client, "PASS client case", "FAIL client case: got …,
 # want …", "SKIP client: not installed", "XFAIL client case: … (known server bug: …)",
@@ -53,16 +56,22 @@ if ((list_only)); then
     printf '%-28s %s %s%s  %s\n' "${C_NAME[i]}" "${C_SERVICE[i]}" "${C_OP[i]}" \
       "${C_CLIENTS[i]:+ [${C_CLIENTS[i]}]}" "${C_DESC[i]}"
   done
+  printf '%-28s %s  %s\n' toolkit 'toolkit.sh [aws-v1 aws-v2 boto3]' \
+    'the client toolkit (credential_process, exec, credentials serve, doctor, rotate-keys) on its own server'
   exit 0
 fi
 
 command -v "$PYTHON" >/dev/null 2>&1 || { echo "run.sh: needs $PYTHON (drivers use it)" >&2; exit 2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/castellan-conformance.XXXXXX")
-SERVER_PID='' SERVER_PIDS=()
+SERVER_PID='' SERVER_PIDS=() TOOLKIT_PID=''
 cleanup() {
   local rc=$?
   local pid
+  if [[ -n ${TOOLKIT_PID:-} ]] && kill -0 "$TOOLKIT_PID" 2>/dev/null; then
+    kill -TERM "$TOOLKIT_PID" 2>/dev/null || true # it stops its own server
+    wait "$TOOLKIT_PID" 2>/dev/null || true
+  fi
   for pid in "${SERVER_PIDS[@]}"; do
     kill -0 "$pid" 2>/dev/null || continue
     kill -TERM "$pid" 2>/dev/null || true
@@ -247,12 +256,49 @@ if [[ -n ${CONFORMANCE_CLIENTS:-} ]]; then
 fi
 set +e # a failing case must not stop the run
 for c in "${clients[@]}"; do
+  [[ $c != toolkit ]] || continue # below
   if ! detect_client "$c"; then
     report_skip "$c" "$WHY"
     continue
   fi
   run_client "$c" "${DRIVER[@]}"
 done
+
+# The client toolkit (toolkit.sh: its own server, the CLIs and boto3 using what
+# castellan configure / credential-process / exec / credentials serve provide). It
+# is one more "client" and one more "case" named toolkit for --clients and --cases; its
+# PASS/FAIL/SKIP lines are printed here and counted in the summary below.
+toolkit_selected() {
+  [[ ${CONFORMANCE_TOOLKIT:-1} != 0 ]] || return 1
+  [[ -z ${CONFORMANCE_CLIENTS:-} ]] || in_list toolkit "${CONFORMANCE_CLIENTS//,/ }" || return 1
+  case_selected toolkit
+}
+if toolkit_selected; then
+  if ! ensure_bin; then
+    report_fail toolkit build "go build ./cmd/castellan failed"
+  else
+    tk_out=$WORK/toolkit.out tk_summary=''
+    CASTELLAN_BIN=$BIN CONFORMANCE_PYTHON=$PYTHON bash "$CONF_DIR/toolkit.sh" >"$tk_out" 2>"$WORK/toolkit.err" </dev/null &
+    TOOLKIT_PID=$!
+    # its lines as they come, all but its own summary
+    tail -n +1 -f --pid "$TOOLKIT_PID" "$tk_out" 2>/dev/null | grep --line-buffered -vE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
+    wait "$TOOLKIT_PID"; tk_rc=$?
+    TOOLKIT_PID=''
+    tk_summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$tk_out" | tail -n1)
+    if [[ $tk_summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+      PASSED=$((PASSED + BASH_REMATCH[1])) FAILED=$((FAILED + BASH_REMATCH[2])) SKIPPED=$((SKIPPED + BASH_REMATCH[3]))
+      if ((BASH_REMATCH[2] == 0 && tk_rc != 0)); then
+        report_fail toolkit exit "toolkit.sh exited $tk_rc with no failure reported"
+      fi
+    else
+      report_fail toolkit run "toolkit.sh exited $tk_rc without a summary: $(show "$(tail -n 5 "$WORK/toolkit.err" | tr '\n' ' ')")"
+    fi
+    if ((tk_rc != 0)); then
+      echo "conformance: toolkit.sh's own output ($WORK/toolkit.err):" >&2
+      tail -n 30 "$WORK/toolkit.err" >&2
+    fi
+  fi
+fi
 
 if ((FAILED)) && [[ -n $SERVER_PID ]]; then
   echo "conformance: last lines of the server's output ($WORK/server.log):" >&2

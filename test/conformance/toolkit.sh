@@ -25,7 +25,7 @@ PASSED=0 FAILED=0 SKIPPED=0
 pass() { echo "PASS toolkit $1"; PASSED=$((PASSED + 1)); }
 fail() { echo "FAIL toolkit $1: $2"; FAILED=$((FAILED + 1)); }
 skip() {
-  if [[ -n ${CI:-} ]]; then fail "$1" "$2 (CI: missing clients fail)"; else echo "SKIP toolkit $1: $2"; SKIPPED=$((SKIPPED + 1)); fi
+  if [[ -n ${CI:-} && ${CI:-} != false && ${CI:-} != 0 ]]; then fail "$1" "$2 (CI: missing clients fail)"; else echo "SKIP toolkit $1: $2"; SKIPPED=$((SKIPPED + 1)); fi
 }
 # check NAME CMD... : PASS when CMD succeeds; FAIL with its output otherwise.
 check() {
