@@ -41,7 +41,11 @@ type FileSink struct {
 	day  string // YYYY-MM-DD of f
 	seq  int    // rotation number of f within day
 	size int64
+	buf  []byte // reused between batches (Write is called from one goroutine)
 }
+
+// maxKeptBuf is the largest batch buffer kept for the next batch.
+const maxKeptBuf = 8 << 20
 
 // FileConfig configures a FileSink.
 type FileConfig struct {
@@ -240,14 +244,15 @@ func (s *FileSink) Write(_ context.Context, batch []Record) error {
 			return err
 		}
 	}
-	n := 0
-	for _, r := range batch {
-		n += len(r.JSON) + 1
-	}
-	buf := make([]byte, 0, n)
+	buf := s.buf[:0]
 	for _, r := range batch {
 		buf = append(buf, r.JSON...)
 		buf = append(buf, '\n')
+	}
+	if cap(buf) <= maxKeptBuf {
+		s.buf = buf
+	} else {
+		s.buf = nil
 	}
 	w, err := s.f.Write(buf)
 	s.size += int64(w)

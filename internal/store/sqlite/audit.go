@@ -19,6 +19,9 @@ import (
 // Audit events are stored in segments (0041_audit_segments): the events of
 // one batch that share their time and lookup attributes are one row.
 
+// maxAuditBuf is the largest segment buffer kept for reuse.
+const maxAuditBuf = 4 << 20
+
 // maxSegmentEvents bounds a segment, so a lookup that needs one event of a
 // segment decodes a bounded blob.
 const maxSegmentEvents = 512
@@ -85,8 +88,21 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 			if g.key.readOnly {
 				ro = 1
 			}
+			// The blob is built in a buffer reused across segments and
+			// batches: the driver copies it when binding, and writes are
+			// serialised on the one write connection.
+			blob := s.auditBuf[:0]
+			for i, rec := range g.records {
+				if i > 0 {
+					blob = append(blob, '\n')
+				}
+				blob = append(blob, rec...)
+			}
+			if cap(blob) <= maxAuditBuf {
+				s.auditBuf = blob
+			}
 			r, err := ins.ExecContext(ctx, g.key.t, g.key.name, g.key.source, g.key.user, g.key.accessKey, ro, len(g.ids), res,
-				strings.Join(g.ids, "\n"), bytes.Join(g.records, []byte{'\n'}))
+				strings.Join(g.ids, "\n"), blob)
 			if err != nil {
 				return err
 			}

@@ -62,6 +62,9 @@ type Store struct {
 	r     *sql.DB // read-only pool; == w for ":memory:"
 	box   *secret.Box
 	reads readStmts
+	// auditBuf is AppendAuditEvents' reused segment buffer; only the
+	// transaction holding the one write connection touches it (audit.go).
+	auditBuf []byte
 }
 
 // readStmts are the hot read queries, prepared once on the read pool
