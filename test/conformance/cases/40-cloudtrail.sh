@@ -4,7 +4,7 @@
 # inactive key (21), the unknown key id (10), the tampered session token (31), the
 # expired token (31, on the short-session server). Authentication failures are events
 # with their errorCode and the key id presented, and no secret or session token.
-TRAIL_CLIENTS='aws-v1 aws-v2 boto3'
+TRAIL_CLIENTS='aws-v1 aws-v2 boto3 curl'
 
 # fn helpers over the whole answer (R).
 # events_with WANT...: the indexes i of Events.i whose CloudTrailEvent has every WANT.

@@ -11,18 +11,29 @@
 # CONF_HEADER (one more request header, "Name: value", sent as is; with
 # CONF_SIGNING=unsigned it can carry a hand-made Authorization header).
 # Extra outputs: Type (Sender/Receiver) and x-amzn-RequestId (the header).
+# Service cloudtrail speaks the JSON 1.1 protocol (X-Amz-Target, JSON body; RequestId
+# from the header, x-amzn-ErrorType of an error).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 py=${CONF_PYTHON:-python3}
 emit() { printf '%s\t%s\n' "$1" "$2"; }
 
+json_target=''
 case $CONF_SERVICE in
   sts) version=2011-06-15 ;;
   iam) version=2010-05-08 ;;
+  # JSON 1.1 protocol: the parameters are the JSON body, the operation a header.
+  cloudtrail) json_target=com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101 ;;
   *) emit Error "curl driver: no API version known for service $CONF_SERVICE"; exit 0 ;;
 esac
-query=$("$py" "$here/util.py" query-body "$CONF_OP" "$version" "${CONF_PARAMS:-}") || {
-  emit Error "curl driver: cannot encode parameters ${CONF_PARAMS:-}"; exit 0; }
+if [[ -n $json_target ]]; then
+  query=${CONF_PARAMS:-}
+  [[ -n $query ]] || query='{}'
+  [[ ${CONF_METHOD:-POST} == POST ]] || { emit Error "curl driver: the JSON protocol is POST only"; exit 0; }
+else
+  query=$("$py" "$here/util.py" query-body "$CONF_OP" "$version" "${CONF_PARAMS:-}") || {
+    emit Error "curl driver: cannot encode parameters ${CONF_PARAMS:-}"; exit 0; }
+fi
 
 hdrs=$(mktemp)
 trap 'rm -f "$hdrs"' EXIT
@@ -35,6 +46,7 @@ case ${CONF_METHOD:-POST} in
        url+="?$query" ;;
   *) emit Error "curl driver: unknown CONF_METHOD $CONF_METHOD"; exit 0 ;;
 esac
+[[ -n $json_target ]] && args+=(-H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: $json_target.$CONF_OP")
 [[ -n ${CONF_ACCEPT:-} ]] && args+=(-H "Accept: $CONF_ACCEPT")
 [[ -n ${CONF_HEADER:-} ]] && args+=(-H "$CONF_HEADER")
 
@@ -68,7 +80,27 @@ rid=$(tr -d '\r' <"$hdrs" | sed -n 's/^[Xx]-[Aa]mzn-[Rr]equest[Ii][Dd]:[[:space:
 [[ -n $rid ]] && emit x-amzn-RequestId "$rid"
 ctype=$(tr -d '\r' <"$hdrs" | sed -n 's/^[Cc]ontent-[Tt]ype:[[:space:]]*//p' | tail -n1)
 [[ -n $ctype ]] && emit Content-Type "$ctype"
-if [[ $ctype == application/json* ]]; then
+if [[ -n $json_target ]]; then
+  # JSON protocol: the request id only in the header (as the SDKs read it); an error is
+  # {"__type": "[namespace#]Code", "message": …} with the code also in x-amzn-ErrorType.
+  [[ -n $rid ]] && emit RequestId "$rid"
+  etype=$(tr -d '\r' <"$hdrs" | sed -n 's/^[Xx]-[Aa]mzn-[Ee]rror[Tt]ype:[[:space:]]*//p' | tail -n1)
+  [[ -n $etype ]] && emit x-amzn-ErrorType "$etype"
+  printf '%s' "$payload" | "$py" -c '
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from util import emit, flatten
+try:
+    obj = json.loads(sys.stdin.read() or "{}")
+except ValueError as e:
+    emit("Error", "response is not JSON: %s" % e); sys.exit(0)
+if isinstance(obj, dict) and "__type" in obj:
+    emit("Code", obj["__type"].rsplit("#", 1)[-1])
+    emit("Message", obj.get("message", obj.get("Message", "")))
+else:
+    flatten("", obj)
+' "$here"
+elif [[ $ctype == application/json* ]]; then
   printf '%s' "$payload" | "$py" "$here/util.py" flatten-query-json
 else
   printf '%s' "$payload" | "$py" "$here/util.py" flatten-xml
