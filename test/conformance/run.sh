@@ -64,14 +64,10 @@ fi
 command -v "$PYTHON" >/dev/null 2>&1 || { echo "run.sh: needs $PYTHON (drivers use it)" >&2; exit 2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/castellan-conformance.XXXXXX")
-SERVER_PID='' SERVER_PIDS=() TOOLKIT_PID=''
+SERVER_PID='' SERVER_PIDS=()
 cleanup() {
   local rc=$?
   local pid
-  if [[ -n ${TOOLKIT_PID:-} ]] && kill -0 "$TOOLKIT_PID" 2>/dev/null; then
-    kill -TERM "$TOOLKIT_PID" 2>/dev/null || true # it stops its own server
-    wait "$TOOLKIT_PID" 2>/dev/null || true
-  fi
   for pid in "${SERVER_PIDS[@]}"; do
     kill -0 "$pid" 2>/dev/null || continue
     kill -TERM "$pid" 2>/dev/null || true
@@ -278,12 +274,10 @@ if toolkit_selected; then
     report_fail toolkit build "go build ./cmd/castellan failed"
   else
     tk_out=$WORK/toolkit.out tk_summary=''
-    CASTELLAN_BIN=$BIN CONFORMANCE_PYTHON=$PYTHON bash "$CONF_DIR/toolkit.sh" >"$tk_out" 2>"$WORK/toolkit.err" </dev/null &
-    TOOLKIT_PID=$!
     # its lines as they come, all but its own summary
-    tail -n +1 -f --pid "$TOOLKIT_PID" "$tk_out" 2>/dev/null | grep --line-buffered -vE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
-    wait "$TOOLKIT_PID"; tk_rc=$?
-    TOOLKIT_PID=''
+    CASTELLAN_BIN=$BIN CONFORMANCE_PYTHON=$PYTHON bash "$CONF_DIR/toolkit.sh" 2>"$WORK/toolkit.err" </dev/null |
+      tee "$tk_out" | grep --line-buffered -vE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
+    tk_rc=${PIPESTATUS[0]}
     tk_summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$tk_out" | tail -n1)
     if [[ $tk_summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
       PASSED=$((PASSED + BASH_REMATCH[1])) FAILED=$((FAILED + BASH_REMATCH[2])) SKIPPED=$((SKIPPED + BASH_REMATCH[3]))
