@@ -115,6 +115,9 @@ type SessionListOptions struct {
 	Limit        int    // 0: no limit
 }
 
+// MaxLiveSessions bounds LiveSessions.
+const MaxLiveSessions = 10
+
 // SessionIndex is the index of issued temporary credentials. Issuance and
 // use are recorded in batches (group-committed), never per request.
 type SessionIndex interface {
@@ -131,7 +134,9 @@ type SessionIndex interface {
 	// ListSessions lists sessions per opt.
 	ListSessions(ctx context.Context, opt SessionListOptions) ([]IssuedSession, error)
 	// LiveSessions returns the sessions of principalARN with sessionName
-	// that were neither expired at now nor revoked, excluding exceptID.
+	// that were neither expired at now nor revoked, excluding exceptID: the
+	// MaxLiveSessions most recently issued, newest first. The bound keeps
+	// issuance O(1) when a client reuses one session name for every call.
 	LiveSessions(ctx context.Context, principalARN, sessionName string, now time.Time, exceptID string) ([]IssuedSession, error)
 	// ClaimExpiredSessions marks at most limit sessions whose expiry is at
 	// or before now and not yet recorded as expired (ExpiredAt = now), and

@@ -157,6 +157,12 @@ func BenchmarkGetCallerIdentityHTTP(b *testing.B) {
 		addr, creds, _ := startApp(b)
 		load(b, addr, signedRequest(b, addr, creds))
 	})
+	// The issue-2 target predates the audit trail; this is the same server
+	// with --audit=false.
+	b.Run("castellan-audit-off", func(b *testing.B) {
+		addr, creds, _ := startApp(b, func(c *config.Config) { c.Audit.Enabled = false })
+		load(b, addr, signedRequest(b, addr, creds))
+	})
 }
 
 // nopWriter is a ResponseWriter that discards everything, so the handler's

@@ -287,7 +287,7 @@ func (s *Store) ListSessions(ctx context.Context, opt store.SessionListOptions) 
 func (s *Store) LiveSessions(ctx context.Context, principalARN, sessionName string, now time.Time, exceptID string) ([]store.IssuedSession, error) {
 	out, err := collect(ctx, s.read, scanSession, `SELECT `+sessionColumns+` FROM issued_sessions
 WHERE principal_arn = $1 AND session_name = $2 AND expires_at > $3 AND revoked_at IS NULL AND access_key_id <> $4
-ORDER BY issued_at`, principalARN, sessionName, now.UnixMicro(), exceptID)
+ORDER BY issued_at DESC, access_key_id DESC LIMIT $5`, principalARN, sessionName, now.UnixMicro(), exceptID, store.MaxLiveSessions)
 	return out, wrap("live sessions", err)
 }
 
