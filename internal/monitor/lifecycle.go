@@ -115,7 +115,16 @@ type Lifecycle struct {
 
 	knownMu sync.RWMutex
 	known   map[string]bool // long-term keys whose first use is recorded
+
+	// latest remembers, per principal and session name, the newest session
+	// this node recorded, so refresh detection needs no store read when a
+	// client keeps reusing one session name (read only from Flush).
+	latest map[string]store.IssuedSession
 }
+
+// maxLatest bounds Lifecycle.latest; past it the map is cleared and
+// refresh detection falls back to the store.
+const maxLatest = 100_000
 
 // NewLifecycle returns a Lifecycle; call Run to flush and sweep.
 func NewLifecycle(cfg LifecycleConfig) *Lifecycle {
@@ -123,6 +132,7 @@ func NewLifecycle(cfg LifecycleConfig) *Lifecycle {
 		st: cfg.Store, emit: cfg.Emitter, notify: cfg.Notifier, m: cfg.Metrics, log: cfg.Logger, now: cfg.Now,
 		account: cfg.Account, sweep: cfg.SweepInterval, notice: cfg.ExpiryNotice, keep: cfg.Retention,
 		uses: map[string]store.SessionUse{}, keyUses: map[string]store.KeyFirstUse{}, known: map[string]bool{},
+		latest: map[string]store.IssuedSession{},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -389,6 +399,26 @@ func (l *Lifecycle) Run(ctx context.Context) {
 	}
 }
 
+// previous returns the live sessions issued before x for the same principal
+// and session name: from this node's memory when it has seen that name,
+// else from the store's index. It records x as the newest.
+func (l *Lifecycle) previous(ctx context.Context, x store.IssuedSession) ([]store.IssuedSession, error) {
+	key := x.PrincipalARN + "\x00" + x.SessionName
+	last, ok := l.latest[key]
+	if len(l.latest) >= maxLatest {
+		clear(l.latest)
+	}
+	if !ok || x.IssuedAt.Before(last.IssuedAt) {
+		l.latest[key] = x
+		return l.st.LiveSessions(ctx, x.PrincipalARN, x.SessionName, x.IssuedAt, x.AccessKeyID)
+	}
+	l.latest[key] = x
+	if last.AccessKeyID == x.AccessKeyID || !last.Expires.After(x.IssuedAt) {
+		return nil, nil
+	}
+	return []store.IssuedSession{last}, nil
+}
+
 // Flush writes pending issuances, session uses and key first uses, and
 // emits the lifecycle events they reveal.
 func (l *Lifecycle) Flush(ctx context.Context) {
@@ -404,7 +434,7 @@ func (l *Lifecycle) Flush(ctx context.Context) {
 			return
 		}
 		for _, x := range issued {
-			prev, err := l.st.LiveSessions(ctx, x.PrincipalARN, x.SessionName, x.IssuedAt, x.AccessKeyID)
+			prev, err := l.previous(ctx, x)
 			if err != nil || len(prev) == 0 {
 				continue
 			}

@@ -451,7 +451,7 @@ func (s *Store) ListSessions(ctx context.Context, opt store.SessionListOptions) 
 
 // LiveSessions implements store.SessionIndex.
 func (s *Store) LiveSessions(ctx context.Context, principalARN, sessionName string, now time.Time, exceptID string) ([]store.IssuedSession, error) {
-	return s.querySessions(ctx, s.w, "live sessions", `SELECT `+sessionColumns+` FROM issued_sessions
+	return s.querySessions(ctx, s.w, "live sessions", `SELECT `+sessionColumns+` FROM issued_sessions INDEXED BY issued_sessions_recent
 WHERE principal_arn = ? AND session_name = ? AND expires_at > ? AND revoked_at IS NULL AND access_key_id <> ?
 ORDER BY issued_at DESC, access_key_id DESC LIMIT ?`, principalARN, sessionName, now.UnixMicro(), exceptID, store.MaxLiveSessions)
 }
