@@ -54,6 +54,9 @@ type Service struct {
 	// PolicySets (principal.go).
 	compiled compiledCache
 	sets     policySetCache
+	// roles caches AssumableRoles for STS under the same generation as
+	// sets: every role write bumps it (principal.go).
+	roles roleCache
 }
 
 // New returns an IAM service.

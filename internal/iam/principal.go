@@ -191,6 +191,10 @@ type AssumableRole struct {
 // RoleByName finds a role; awserr NoSuchEntity ("The role with name X
 // cannot be found.") when it does not exist.
 func (s *Service) RoleByName(ctx context.Context, name string) (*AssumableRole, error) {
+	return s.roles.load(s.now(), s.sets.gen.Load(), name, func() (*AssumableRole, error) { return s.roleByName(ctx, name) })
+}
+
+func (s *Service) roleByName(ctx context.Context, name string) (*AssumableRole, error) {
 	r, err := s.getRole(ctx, name)
 	if err != nil {
 		return nil, err
@@ -278,6 +282,41 @@ type policySetEntry struct {
 }
 
 func (c *policySetCache) invalidate() { c.gen.Add(1) }
+
+// roleCache caches AssumableRoles by lower-cased name for AssumeRole*, valid
+// while the policySetCache generation is unchanged (every role write bumps
+// it) and for at most policySetTTL (changes made on other nodes).
+type roleCache struct {
+	mu sync.Mutex
+	m  map[string]roleEntry
+}
+
+type roleEntry struct {
+	role *AssumableRole
+	gen  uint64
+	at   time.Time
+}
+
+func (c *roleCache) load(now time.Time, gen uint64, name string, fill func() (*AssumableRole, error)) (*AssumableRole, error) {
+	key := strings.ToLower(name)
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && e.gen == gen && now.Sub(e.at) < policySetTTL && !now.Before(e.at) {
+		return e.role, nil
+	}
+	r, err := fill()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= compiledCacheSize {
+		c.m = make(map[string]roleEntry)
+	}
+	c.m[key] = roleEntry{role: r, gen: gen, at: now}
+	c.mu.Unlock()
+	return r, nil
+}
 
 func (c *policySetCache) load(now time.Time, key string, fill func() (*PolicySet, error)) (*PolicySet, error) {
 	gen := c.gen.Load()

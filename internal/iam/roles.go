@@ -250,6 +250,7 @@ type UpdateRoleOutput struct{}
 
 // UpdateRole changes a role's description and maximum session duration.
 func (s *Service) UpdateRole(ctx context.Context, _ *identity.Call, in *UpdateRoleInput) (*UpdateRoleOutput, error) {
+	defer s.sets.invalidate() // after the write: cached roles may change
 	_, err := s.updateRole(ctx, in.RoleName, func(r *store.Role) error {
 		if in.Description != nil {
 			r.Description = *in.Description
@@ -273,6 +274,7 @@ type UpdateRoleDescriptionInput struct {
 
 // UpdateRoleDescription changes a role's description and returns the role.
 func (s *Service) UpdateRoleDescription(ctx context.Context, _ *identity.Call, in *UpdateRoleDescriptionInput) (*GetRoleOutput, error) {
+	defer s.sets.invalidate() // after the write: cached roles may change
 	r, err := s.updateRole(ctx, in.RoleName, func(r *store.Role) error {
 		r.Description = in.Description
 		return nil
@@ -291,6 +293,7 @@ type UpdateAssumeRolePolicyInput struct {
 
 // UpdateAssumeRolePolicy replaces a role's trust policy.
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, _ *identity.Call, in *UpdateAssumeRolePolicyInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: cached roles may change
 	if _, err := s.getRole(ctx, in.RoleName); err != nil {
 		return nil, err
 	}
@@ -325,6 +328,7 @@ type TagRoleInput struct {
 
 // TagRole adds or replaces tags of a role.
 func (s *Service) TagRole(ctx context.Context, _ *identity.Call, in *TagRoleInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: cached roles may change
 	add, err := tagsIn(in.Tags)
 	if err != nil {
 		return nil, err
@@ -344,6 +348,7 @@ type UntagRoleInput struct {
 
 // UntagRole removes tags of a role.
 func (s *Service) UntagRole(ctx context.Context, _ *identity.Call, in *UntagRoleInput) (*struct{}, error) {
+	defer s.sets.invalidate() // after the write: cached roles may change
 	_, err := s.updateRole(ctx, in.RoleName, func(r *store.Role) error {
 		r.Tags = removeTags(r.Tags, in.TagKeys)
 		return nil
