@@ -6,16 +6,31 @@ MSG_INVALID_TOKEN='The security token included in the request is invalid.'
 MSG_MISSING_AUTH='Request is missing Authentication Token'
 TS='[0-9]{8}T[0-9]{6}Z' # an X-Amz-Date in a message
 
+# totp BASE32-SEED EPOCH-SECONDS: the six-digit TOTP code of that time (RFC 6238, SHA-1,
+# 30-s steps), with oathtool (`oathtool --totp -b SEED --now TIME`); where oathtool is not
+# installed, the same computation with the drivers' python.
+totp() {
+  if command -v oathtool >/dev/null; then
+    oathtool --totp -b --now "$(date -u -d "@$2" '+%F %T UTC')" "$1"
+  else
+    "${PYTHON:-python3}" -c '
+import base64, hashlib, hmac, struct, sys
+seed = sys.argv[1].upper(); seed += "=" * (-len(seed) % 8)
+mac = hmac.new(base64.b32decode(seed), struct.pack(">Q", int(sys.argv[2]) // 30), hashlib.sha1).digest()
+o = mac[-1] & 15
+print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000))' "$1" "$2"
+  fi
+}
+
 # --before mfa_codes: {MFA_CODE1} and {MFA_CODE2}, two consecutive TOTP codes (as
-# EnableMFADevice wants) from {MFA_SEED}, a captured VirtualMFADevice.Base32StringSeed
-# (base64 of the base32 seed in every driver). Needs oathtool.
+# EnableMFADevice wants: the previous and the current 30-s step) from {MFA_SEED}, a
+# captured VirtualMFADevice.Base32StringSeed (base64 of the base32 seed in every driver).
 mfa_codes() {
-  command -v oathtool >/dev/null || { echo "oathtool not installed" >&2; return 1; }
   local seed now
   seed=$(printf '%s' "${VARS[MFA_SEED]-}" | base64 -d) || return 1
   now=$(date -u +%s)
-  VARS[MFA_CODE1]=$(oathtool --totp -b -N "@$((now - 30))" "$seed") || return 1
-  VARS[MFA_CODE2]=$(oathtool --totp -b -N "@$now" "$seed")
+  VARS[MFA_CODE1]=$(totp "$seed" $((now - 30))) || return 1
+  VARS[MFA_CODE2]=$(totp "$seed" "$now")
 }
 
 MSG_EXPIRED_TOKEN='The security token included in the request is expired'
@@ -24,10 +39,9 @@ MSG_EXPIRED_TOKEN='The security token included in the request is expired'
 # EnableMFADevice took the current step's code, the server accepts each code once and
 # only later ones, within one step of its clock: the next step's code is the one left.
 mfa_next_code() {
-  command -v oathtool >/dev/null || { echo "oathtool not installed" >&2; return 1; }
   local seed
   seed=$(printf '%s' "${VARS[MFA_SEED]-}" | base64 -d) || return 1
-  VARS[MFA_NEXT]=$(oathtool --totp -b -N "@$(($(date -u +%s) + 30))" "$seed")
+  VARS[MFA_NEXT]=$(totp "$seed" $(($(date -u +%s) + 30)))
 }
 
 # tamper TOKEN: the token with one base64 character in its middle changed.
