@@ -6,12 +6,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/castellan-sts/castellan/internal/store/migration"
 )
 
 // migrationFiles holds the schema steps, NNNN_name.up.sql, applied in
@@ -29,11 +26,7 @@ var migrationFiles embed.FS
 var ErrPendingMigrations = errors.New("sqlite: database has pending migrations; run castellan migrate")
 
 // Migration is one embedded schema step.
-type Migration struct {
-	Version int    // NNNN in the file name
-	Name    string // the file name, e.g. "0001_init.up.sql"
-	sql     string
-}
+type Migration = migration.Migration
 
 // Migrations returns the embedded migrations in the order they apply.
 func Migrations() []Migration {
@@ -47,31 +40,7 @@ func Migrations() []Migration {
 }
 
 func loadMigrations() ([]Migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.up.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []Migration
-	for _, n := range names {
-		base := path.Base(n)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 || len(num) != 4 {
-			return nil, fmt.Errorf("sqlite: migration %s: name is not NNNN_name.up.sql", base)
-		}
-		b, err := migrationFiles.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, Migration{Version: v, Name: base, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
-	for i, m := range ms {
-		if i == 0 && m.Version != 1 || i > 0 && m.Version == ms[i-1].Version {
-			return nil, fmt.Errorf("sqlite: migration %s: versions start at 1 and are unique", m.Name)
-		}
-	}
-	return ms, nil
+	return migration.Load(migrationFiles, "migrations", "sqlite")
 }
 
 const (
@@ -160,7 +129,7 @@ func applyOne(ctx context.Context, w *sql.DB, m Migration, latest int) (bool, er
 	if done > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, insertMigration, m.Version, m.Name, time.Now().UnixMicro()); err != nil {

@@ -336,7 +336,7 @@ func TestMigrationFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		if strings.TrimSpace(m.sql) == "" {
+		if strings.TrimSpace(m.SQL) == "" {
 			t.Errorf("%s is empty", m.Name)
 		}
 	}
