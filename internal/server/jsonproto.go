@@ -66,24 +66,11 @@ func (s *Server) serveJSON(x *exchange) {
 		s.fail(x, err)
 		return
 	}
-	call := &identity.Call{
-		RequestID:       x.requestID,
-		SourceIP:        sourceIP(r),
-		UserAgent:       r.UserAgent(),
-		Time:            x.start,
-		SecureTransport: r.TLS != nil,
-	}
+	call := newCall(x)
 	s.auditCall(x, call, nil)
-	res, err := s.verifier.Verify(r.Context(), r, js.name, body)
-	if err != nil {
-		s.metrics.AuthFailure(protocol.AsAWS(err).AWSCode())
+	if err := s.authenticate(x, call, js.name, body); err != nil {
 		s.fail(x, err)
 		return
-	}
-	call.Caller = res.Principal.(*identity.Principal)
-	call.Region = res.Region
-	if s.usage != nil && call.Caller.Session == nil {
-		s.usage.Record(res.AccessKeyID, js.name, res.Region, x.start)
 	}
 	run, ok := js.ops[op]
 	if !ok {

@@ -244,30 +244,12 @@ func (s *Server) serveQuery(x *exchange) {
 		s.fail(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for version %s", action, version))
 		return
 	}
-	call := &identity.Call{
-		RequestID:       x.requestID,
-		SourceIP:        sourceIP(r),
-		UserAgent:       r.UserAgent(),
-		Time:            x.start,
-		SecureTransport: r.TLS != nil,
-	}
+	call := newCall(x)
 	s.auditCall(x, call, params)
 	if o == nil || !o.unsigned || hasSignature(r, params) {
-		res, err := s.verifier.Verify(r.Context(), r, svc.name, body)
-		if err != nil {
-			s.metrics.AuthFailure(protocol.AsAWS(err).AWSCode())
+		if err := s.authenticate(x, call, svc.name, body); err != nil {
 			s.fail(x, err)
 			return
-		}
-		call.Caller = res.Principal.(*identity.Principal)
-		call.Region = res.Region
-		if sess := call.Caller.Session; sess != nil && sess.TokenVersion == sts.TokenV1 && sts.IsOptIn(res.Region) {
-			// A global-endpoint (v1) token is not valid in opt-in regions.
-			s.fail(x, awserr.New(awserr.InvalidClientTokenID).WithCause(errors.New("v1 session token used in an opt-in region")))
-			return
-		}
-		if s.usage != nil && call.Caller.Session == nil {
-			s.usage.Record(res.AccessKeyID, svc.name, res.Region, x.start)
 		}
 	}
 	if o == nil {
@@ -435,4 +417,40 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// newCall starts the identity.Call of a request; authenticate fills in the
+// caller and region.
+func newCall(x *exchange) *identity.Call {
+	return &identity.Call{
+		RequestID:       x.requestID,
+		SourceIP:        sourceIP(x.r),
+		UserAgent:       x.r.UserAgent(),
+		Time:            x.start,
+		SecureTransport: x.r.TLS != nil,
+	}
+}
+
+// authenticate verifies the request's SigV4 signature for service and
+// applies the rules every protocol shares: a global-endpoint (v1) session
+// token is not valid in opt-in regions, failures are counted, and uses of
+// long-term keys are recorded for GetAccessKeyLastUsed.
+func (s *Server) authenticate(x *exchange, call *identity.Call, service string, body []byte) error {
+	res, err := s.verifier.Verify(x.r.Context(), x.r, service, body)
+	if err == nil {
+		p := res.Principal.(*identity.Principal)
+		if sess := p.Session; sess != nil && sess.TokenVersion == sts.TokenV1 && sts.IsOptIn(res.Region) {
+			err = awserr.New(awserr.InvalidClientTokenID).WithCause(errors.New("v1 session token used in an opt-in region"))
+		} else {
+			call.Caller, call.Region = p, res.Region
+		}
+	}
+	if err != nil {
+		s.metrics.AuthFailure(protocol.AsAWS(err).AWSCode())
+		return err
+	}
+	if s.usage != nil && call.Caller.Session == nil {
+		s.usage.Record(res.AccessKeyID, service, res.Region, x.start)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -37,12 +38,17 @@ func TestTokenVersionsAndOptInRegions(t *testing.T) {
 	}
 	apiError(t, gci(global, "ap-east-1"), "InvalidClientTokenId", "The security token included in the request is invalid.")
 
+	// The rule belongs to authentication, so the JSON protocol applies it too.
+	ctCfg := e.awsConfig(global, "ap-east-1")
+	_, err := cloudtrail.NewFromConfig(ctCfg).LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
+	apiError(t, err, "UnrecognizedClientException", "The security token included in the request is invalid")
+
 	regional := issue("eu-west-1") // regional endpoints issue v2
 	if err := gci(regional, "ap-east-1"); err != nil {
 		t.Errorf("v2 token in an opt-in region: %v", err)
 	}
 
-	if _, err := e.iam(e.root).SetSecurityTokenServicePreferences(ctx, &iam.SetSecurityTokenServicePreferencesInput{GlobalEndpointTokenVersion: iamtypes.GlobalEndpointTokenVersionV2Token}); err != nil {
+	if _, err = e.iam(e.root).SetSecurityTokenServicePreferences(ctx, &iam.SetSecurityTokenServicePreferencesInput{GlobalEndpointTokenVersion: iamtypes.GlobalEndpointTokenVersionV2Token}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Set(time.Now().Add(3 * time.Second)) // past the preference cache
