@@ -66,6 +66,14 @@ const (
 	InvalidEventCategory    Code = "InvalidEventCategoryException"
 )
 
+// AWS's exact texts for MFA failures of STS (reference §1.2), shared by the
+// STS operations and the IAM verifier behind them. Note the double space in
+// MsgMFAUnknownDevice and the trailing space of MsgMFAInvalidCode.
+const (
+	MsgMFAInvalidCode   = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
+	MsgMFAUnknownDevice = "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user."
+)
+
 type entry struct {
 	status  int
 	fault   Fault

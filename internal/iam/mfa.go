@@ -46,8 +46,8 @@ const (
 	msgMFAExists        = "MFADevice entity at the same path and name already exists."
 	// The STS messages of a failed MFA check (reference §1.2), spacing
 	// included.
-	msgMFAInvalidCode = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
-	msgMFAUnknown     = "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user."
+	msgMFAInvalidCode = awserr.MsgMFAInvalidCode
+	msgMFAUnknown     = awserr.MsgMFAUnknownDevice
 )
 
 func noSuchMFADevice(serial string) error {

@@ -109,11 +109,8 @@ func (s *Service) checkMFA(ctx context.Context, call *identity.Call, serial, cod
 	if serial == "" && code == "" {
 		return nil
 	}
-	if serial == "" || code == "" {
-		return awserr.Errorf(awserr.AccessDenied, "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.")
-	}
-	if s.mfa == nil {
-		return awserr.Errorf(awserr.AccessDenied, "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.")
+	if serial == "" || code == "" || s.mfa == nil {
+		return awserr.Errorf(awserr.AccessDenied, "%s", awserr.MsgMFAUnknownDevice)
 	}
 	if err := s.mfa.VerifyMFA(ctx, call.Caller.UserID, serial, code, call.Time); err != nil {
 		return err
