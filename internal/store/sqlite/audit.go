@@ -16,8 +16,10 @@ import (
 // This file implements store.AuditStore: audit events, the session index,
 // key first uses, watch findings and the credential report (0040_audit).
 
-// Audit events are stored in segments (0041_audit_segments): the events of
-// one batch that share their time and lookup attributes are one row.
+// Audit events are stored in segments (0041_audit_segments,
+// 0042_audit_keys): the events of one batch that share their second, name,
+// source, user name, read-only flag and resources are one row, with their
+// access key ids indexed in audit_keys.
 
 // maxAuditBuf is the largest segment buffer kept for reuse.
 const maxAuditBuf = 4 << 20
@@ -27,23 +29,40 @@ const maxAuditBuf = 4 << 20
 const maxSegmentEvents = 512
 
 const (
-	insertAuditSegment = `INSERT INTO audit_segments (t, event_name, event_source, username, access_key_id,
-read_only, n, resources, ids, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertAuditSegment = `INSERT INTO audit_segments (t, event_name, event_source, username, read_only, n,
+resources, ids, keys, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertAuditResource = `INSERT OR IGNORE INTO audit_resources (seg, t, type, name) VALUES (?, ?, ?, ?)`
-	segmentColumns      = `s.seg, s.t, s.event_name, s.event_source, s.username, s.access_key_id, s.read_only, s.resources, s.ids, s.records`
+	insertAuditKey      = `INSERT OR IGNORE INTO audit_keys (access_key_id, t, seg) VALUES (?, ?, ?)`
+	segmentColumns      = `s.seg, s.t, s.event_name, s.event_source, s.username, s.access_key_id, s.read_only, s.resources, s.ids, s.keys, s.records`
 )
 
 type segmentKey struct {
-	t                             int64
-	name, source, user, accessKey string
-	readOnly                      bool
+	t                              int64
+	name, source, user, resources string
+	readOnly                       bool
 }
 
 type segment struct {
 	key       segmentKey
 	resources []store.AuditResource
-	ids       []string
+	ids, keys []string
+	hasKeys   bool
 	records   [][]byte
+}
+
+// resourceKey is a cheap identity of an event's resources, for grouping.
+func resourceKey(rs []store.AuditResource) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(r.Type)
+		b.WriteByte(0)
+		b.WriteString(r.Name)
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // AppendAuditEvents implements store.AuditEvents: one transaction (one
@@ -55,26 +74,29 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 	var segs []*segment
 	open := map[segmentKey]*segment{}
 	for _, e := range events {
-		k := segmentKey{e.Time.UnixMicro(), e.Name, e.Source, e.Username, e.AccessKeyID, e.ReadOnly}
-		if len(e.Resources) > 0 {
-			segs = append(segs, &segment{key: k, resources: e.Resources, ids: []string{e.ID}, records: [][]byte{e.Record}})
-			continue
-		}
+		k := segmentKey{e.Time.UnixMicro(), e.Name, e.Source, e.Username, resourceKey(e.Resources), e.ReadOnly}
 		g := open[k]
 		if g == nil || len(g.ids) >= maxSegmentEvents {
-			g = &segment{key: k}
+			g = &segment{key: k, resources: e.Resources}
 			open[k] = g
 			segs = append(segs, g)
 		}
 		g.ids = append(g.ids, e.ID)
+		g.keys = append(g.keys, e.AccessKeyID)
+		g.hasKeys = g.hasKeys || e.AccessKeyID != ""
 		g.records = append(g.records, e.Record)
 	}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, insertAuditSegment)
-		if err != nil {
-			return err
+		var stmts [3]*sql.Stmt
+		for i, q := range []string{insertAuditSegment, insertAuditResource, insertAuditKey} {
+			st, err := tx.PrepareContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			stmts[i] = st
 		}
-		defer ins.Close()
+		insSeg, insRes, insKey := stmts[0], stmts[1], stmts[2]
 		for _, g := range segs {
 			res := ""
 			if len(g.resources) > 0 {
@@ -87,6 +109,10 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 			ro := 0
 			if g.key.readOnly {
 				ro = 1
+			}
+			keys := ""
+			if g.hasKeys {
+				keys = strings.Join(g.keys, "\n")
 			}
 			// The blob is built in a buffer reused across segments and
 			// batches: the driver copies it when binding, and writes are
@@ -101,12 +127,12 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 			if cap(blob) <= maxAuditBuf {
 				s.auditBuf = blob
 			}
-			r, err := ins.ExecContext(ctx, g.key.t, g.key.name, g.key.source, g.key.user, g.key.accessKey, ro, len(g.ids), res,
-				strings.Join(g.ids, "\n"), blob)
+			r, err := insSeg.ExecContext(ctx, g.key.t, g.key.name, g.key.source, g.key.user, ro, len(g.ids), res,
+				strings.Join(g.ids, "\n"), keys, blob)
 			if err != nil {
 				return err
 			}
-			if len(g.resources) == 0 {
+			if len(g.resources) == 0 && !g.hasKeys {
 				continue
 			}
 			seg, err := r.LastInsertId()
@@ -114,7 +140,18 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 				return err
 			}
 			for _, rr := range g.resources {
-				if _, err := tx.ExecContext(ctx, insertAuditResource, seg, g.key.t, rr.Type, rr.Name); err != nil {
+				if _, err := insRes.ExecContext(ctx, seg, g.key.t, rr.Type, rr.Name); err != nil {
+					return err
+				}
+			}
+			for i, k := range g.keys {
+				// A run of one key (a flood of calls with one
+				// credential) costs one entry; INSERT OR IGNORE takes
+				// the other repeats.
+				if k == "" || i > 0 && g.keys[i-1] == k {
+					continue
+				}
+				if _, err := insKey.ExecContext(ctx, k, g.key.t, seg); err != nil {
 					return err
 				}
 			}
@@ -142,7 +179,8 @@ func (s *Store) LookupAuditEvents(ctx context.Context, q store.AuditQuery) (stor
 		// tcol and scol order the scan and carry the marker: the resource
 		// table's own copies when it drives the scan.
 		tcol, scol = "s.t", "s.seg"
-		idFilter   string
+		// idFilter and keyFilter pick the matching events of a segment.
+		idFilter, keyFilter string
 	)
 	switch q.Attribute {
 	case "":
@@ -156,7 +194,10 @@ func (s *Store) LookupAuditEvents(ctx context.Context, q store.AuditQuery) (stor
 	case store.AuditUsername:
 		where, args = append(where, "s.username = ? AND s.username <> ''"), append(args, q.Value)
 	case store.AuditAccessKeyID:
-		where, args = append(where, "s.access_key_id = ? AND s.access_key_id <> ''"), append(args, q.Value)
+		from = "audit_keys k JOIN audit_segments s ON s.seg = k.seg"
+		tcol, scol = "k.t", "k.seg"
+		where, args = append(where, "k.access_key_id = ?"), append(args, q.Value)
+		keyFilter = q.Value
 	case store.AuditReadOnly:
 		v := 0
 		if strings.EqualFold(q.Value, "true") {
@@ -217,7 +258,7 @@ func (s *Store) LookupAuditEvents(ctx context.Context, q store.AuditQuery) (stor
 				start = min(start, curIdx)
 			}
 			for i := start; i >= 0; i-- {
-				if idFilter != "" && sg.ids[i] != idFilter {
+				if idFilter != "" && sg.ids[i] != idFilter || keyFilter != "" && sg.key(int(i)) != keyFilter {
 					continue
 				}
 				if len(page.Items) == q.Limit {
@@ -226,7 +267,7 @@ func (s *Store) LookupAuditEvents(ctx context.Context, q store.AuditQuery) (stor
 				}
 				page.Items = append(page.Items, store.AuditEvent{
 					ID: sg.ids[i], Time: time.UnixMicro(sg.t).UTC(), Name: sg.name, Source: sg.source, Username: sg.username,
-					AccessKeyID: sg.accessKey, ReadOnly: sg.readOnly, Resources: sg.resources, Record: sg.records[i],
+					AccessKeyID: sg.key(int(i)), ReadOnly: sg.readOnly, Resources: sg.resources, Record: sg.records[i],
 				})
 			}
 			// Continue strictly after this segment.
@@ -244,8 +285,18 @@ type segmentRow struct {
 	name, source, username, accessKey string
 	readOnly                          bool
 	resources                         []store.AuditResource
-	ids                               []string
+	ids, keys                         []string
 	records                           [][]byte
+}
+
+// key is the access key id of the segment's i-th event.
+func (sg *segmentRow) key(i int) string {
+	if sg.keys == nil {
+		// No event has a key, or the segment was written before
+		// 0042_audit_keys with one key for all its events.
+		return sg.accessKey
+	}
+	return sg.keys[i]
 }
 
 func (s *Store) querySegments(ctx context.Context, query string, args ...any) ([]segmentRow, error) {
@@ -259,10 +310,10 @@ func (s *Store) querySegments(ctx context.Context, query string, args ...any) ([
 		var (
 			sg       segmentRow
 			ro       int
-			res, ids string
+			res, ids, keys string
 			recs     []byte
 		)
-		if err := rows.Scan(&sg.seg, &sg.t, &sg.name, &sg.source, &sg.username, &sg.accessKey, &ro, &res, &ids, &recs); err != nil {
+		if err := rows.Scan(&sg.seg, &sg.t, &sg.name, &sg.source, &sg.username, &sg.accessKey, &ro, &res, &ids, &keys, &recs); err != nil {
 			return nil, wrap("lookup audit events", err)
 		}
 		sg.readOnly = ro == 1
@@ -272,6 +323,12 @@ func (s *Store) querySegments(ctx context.Context, query string, args ...any) ([
 			}
 		}
 		sg.ids = strings.Split(ids, "\n")
+		if keys != "" {
+			sg.keys = strings.Split(keys, "\n")
+			if len(sg.keys) != len(sg.ids) {
+				return nil, fmt.Errorf("sqlite: lookup audit events: segment %d has %d ids and %d keys", sg.seg, len(sg.ids), len(sg.keys))
+			}
+		}
 		sg.records = bytes.Split(recs, []byte{'\n'})
 		if len(sg.records) != len(sg.ids) {
 			return nil, fmt.Errorf("sqlite: lookup audit events: segment %d has %d ids and %d records", sg.seg, len(sg.ids), len(sg.records))
@@ -330,9 +387,7 @@ func (s *Store) LatestAuditEventTime(ctx context.Context) (time.Time, error) {
 func (s *Store) PruneAuditEvents(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_resources WHERE t < ?`, before.UnixMicro()); err != nil {
-			return err
-		}
+		// audit_resources and audit_keys follow by cascade.
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM audit_segments WHERE t < ?`, before.UnixMicro()).Scan(&n); err != nil {
 			return err
 		}

@@ -193,3 +193,45 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkAppendAuditEvents measures the store's share of auditing per
+// event, by batch size: AssumeRole-like events (two resources, a 2 KiB
+// record) and the SessionIssued event each brings.
+func BenchmarkAppendAuditEvents(b *testing.B) {
+	rec := make([]byte, 2048)
+	for i := range rec {
+		rec[i] = 'a' + byte(i%26)
+	}
+	for _, n := range []int{1, 8, 64, 512} {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			s, err := Open(ctx, filepath.Join(b.TempDir(), "audit.db"), testBox(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			t0 := time.Now().Truncate(time.Second)
+			seq := 0
+			b.ResetTimer()
+			for b.Loop() {
+				evs := make([]store.AuditEvent, 0, 2*n)
+				for range n {
+					seq++
+					at := t0.Add(time.Duration(seq/256) * time.Second) // CloudTrail times are whole seconds
+					evs = append(evs, store.AuditEvent{
+						ID: fmt.Sprintf("ev-%012d-a", seq), Time: at, Name: "AssumeRole", Source: "sts.amazonaws.com",
+						Username: "alice", AccessKeyID: "AKIAEXAMPLE000000001", Record: rec,
+						Resources: []store.AuditResource{{Type: "AWS::IAM::Role", Name: "bench"}, {Type: "AWS::IAM::Role", Name: "arn:aws:iam::123456789012:role/bench"}},
+					}, store.AuditEvent{
+						ID: fmt.Sprintf("ev-%012d-b", seq), Time: at, Name: "SessionIssued", Source: "sts.amazonaws.com",
+						Username: "bench", AccessKeyID: fmt.Sprintf("ASIA%016d", seq), Record: rec[:700],
+					})
+				}
+				if _, err := s.AppendAuditEvents(ctx, evs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/assumerole")
+		})
+	}
+}

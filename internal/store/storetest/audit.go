@@ -24,6 +24,7 @@ var auditTests = []struct {
 	{"AuditLookupPagesAndTime", testAuditLookupPagesAndTime},
 	{"AuditPrune", testAuditPrune},
 	{"AuditLookupLargeSegments", testAuditLookupLargeSegments},
+	{"AuditLookupSharedSecond", testAuditLookupSharedSecond},
 	{"SessionIndexLifecycle", testSessionIndexLifecycle},
 	{"SessionClaimExpiredConcurrent", testSessionClaimExpiredConcurrent},
 	{"KeyFirstUses", testKeyFirstUses},
@@ -492,6 +493,80 @@ func testAuditLookupLargeSegments(t *testing.T, s store.Store) {
 					t.Fatalf("event %d at %v after %v: not newest first", i, tt, prev)
 				}
 				prev = byID[id].Time
+			}
+		})
+	}
+}
+
+// testAuditLookupSharedSecond: a burst of issuances in one second — the
+// calls (same caller, same role) and their SessionIssued events (a new key
+// each) — is found event by event by key and by resource, in pages, with
+// each event's own key.
+func testAuditLookupSharedSecond(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	role := []store.AuditResource{{Type: "AWS::IAM::Role", Name: "arn:aws:iam::123456789012:role/r"}, {Type: "AWS::IAM::Role", Name: "r"}}
+	var evs []store.AuditEvent
+	for i := range 40 {
+		call := auditEvent(2*i, "AssumeRole")
+		call.Time, call.Username, call.AccessKeyID, call.ReadOnly, call.Resources = at(1), "alice", "AKIACALLER", false, role
+		if i%5 == 0 {
+			call.AccessKeyID = "AKIAOTHER" // the same caller's second key
+		}
+		issued := auditEvent(2*i+1, "SessionIssued")
+		issued.Time, issued.Username, issued.AccessKeyID, issued.ReadOnly = at(1), "r", fmt.Sprintf("ASIA%016d", i), false
+		evs = append(evs, call, issued)
+	}
+	for _, half := range [][]store.AuditEvent{evs[:40], evs[40:]} {
+		if _, err := s.AppendAuditEvents(ctx, half); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		q    store.AuditQuery
+		keep func(store.AuditEvent) bool
+	}{
+		{"OneIssuedKey", store.AuditQuery{Attribute: store.AuditAccessKeyID, Value: fmt.Sprintf("ASIA%016d", 27), Limit: 5},
+			func(e store.AuditEvent) bool { return e.AccessKeyID == fmt.Sprintf("ASIA%016d", 27) }},
+		{"CallerKey", store.AuditQuery{Attribute: store.AuditAccessKeyID, Value: "AKIACALLER", Limit: 7},
+			func(e store.AuditEvent) bool { return e.AccessKeyID == "AKIACALLER" }},
+		{"OtherKey", store.AuditQuery{Attribute: store.AuditAccessKeyID, Value: "AKIAOTHER", Limit: 3},
+			func(e store.AuditEvent) bool { return e.AccessKeyID == "AKIAOTHER" }},
+		{"Resource", store.AuditQuery{Attribute: store.AuditResourceName, Value: "r", Limit: 9},
+			func(e store.AuditEvent) bool { return len(e.Resources) > 0 }},
+		{"Name", store.AuditQuery{Attribute: store.AuditEventName, Value: "SessionIssued", Limit: 11},
+			func(e store.AuditEvent) bool { return e.Name == "SessionIssued" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := map[string]string{} // id → key
+			for _, e := range evs {
+				if tc.keep(e) {
+					want[e.ID] = e.AccessKeyID
+				}
+			}
+			got := map[string]string{}
+			q := tc.q
+			for range 100 {
+				p, err := s.LookupAuditEvents(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(p.Items) > q.Limit {
+					t.Fatalf("page of %d for limit %d", len(p.Items), q.Limit)
+				}
+				for _, e := range p.Items {
+					if _, dup := got[e.ID]; dup {
+						t.Fatalf("event %s returned twice", e.ID)
+					}
+					got[e.ID] = e.AccessKeyID
+				}
+				if p.Next == "" {
+					break
+				}
+				q.Marker = p.Next
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("lookup (-want +got, id → access key id):\n%s", diff)
 			}
 		})
 	}
