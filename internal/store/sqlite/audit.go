@@ -37,9 +37,9 @@ resources, ids, keys, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 type segmentKey struct {
-	t                              int64
+	t                             int64
 	name, source, user, resources string
-	readOnly                       bool
+	readOnly                      bool
 }
 
 type segment struct {
@@ -308,10 +308,10 @@ func (s *Store) querySegments(ctx context.Context, query string, args ...any) ([
 	var out []segmentRow
 	for rows.Next() {
 		var (
-			sg       segmentRow
-			ro       int
+			sg             segmentRow
+			ro             int
 			res, ids, keys string
-			recs     []byte
+			recs           []byte
 		)
 		if err := rows.Scan(&sg.seg, &sg.t, &sg.name, &sg.source, &sg.username, &sg.accessKey, &ro, &res, &ids, &keys, &recs); err != nil {
 			return nil, wrap("lookup audit events", err)
