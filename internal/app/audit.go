@@ -84,7 +84,7 @@ func (a *App) openAudit(ctx context.Context, source *authn.Source) (server.Audit
 	})
 	sc.Auditor = p.auditor
 	sc.Lifecycle = p.lifecycle
-	sc.Lookup = audit.NewLookup(a.store, a.now)
+	sc.Lookup = audit.NewLookup(a.store, p.auditor, a.now)
 	return sc, nil
 }
 

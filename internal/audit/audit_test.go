@@ -139,6 +139,72 @@ func (o *countingObserver) SinkWrite(string, int, time.Duration, error) {}
 func (o *countingObserver) Dropped(n int)                               { o.dropped.Add(int64(n)) }
 func (o *countingObserver) Healthy(bool)                                {}
 
+// gatedSink is a sink whose writes wait for its gate to open.
+type gatedSink struct {
+	failingSink
+	gate chan struct{}
+}
+
+func (s *gatedSink) Write(ctx context.Context, b []Record) error {
+	<-s.gate
+	return s.failingSink.Write(ctx, b)
+}
+
+// TestAuditorLanes: a durable event is acknowledged by the first sink
+// without waiting for a slower one behind it; Sync waits for every sink;
+// the slower sink takes what queued meanwhile in few writes; Close flushes
+// both.
+func TestAuditorLanes(t *testing.T) {
+	fast := &failingSink{name: "file"}
+	slow := &gatedSink{failingSink: failingSink{name: "store"}, gate: make(chan struct{})}
+	au, err := New(Config{Sinks: []Sink{fast, slow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ev := func() *Event { return NewAPICall(t0, "r", "", "", "123456789012") }
+	const n = 50
+	for range n {
+		if err := au.Emit(ctx, true, ev()); err != nil {
+			t.Fatalf("durable Emit while the second sink is stuck = %v", err)
+		}
+	}
+	if got := fast.events.Load(); got != n {
+		t.Fatalf("first sink has %d events, want %d", got, n)
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- au.Sync(ctx) }()
+	select {
+	case err := <-synced:
+		t.Fatalf("Sync returned (%v) while a sink had not written", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(slow.gate)
+	if err := <-synced; err != nil {
+		t.Fatal(err)
+	}
+	if got := slow.events.Load(); got != n {
+		t.Errorf("second sink has %d events after Sync, want %d", got, n)
+	}
+	// At most: one write stuck at the gate with the first event, one with
+	// the rest that queued behind it, and one for the Sync.
+	if got := slow.writes.Load(); got > 3 {
+		t.Errorf("second sink wrote %d times for %d queued events, want them grouped", got, n)
+	}
+	if err := au.Emit(ctx, false, ev()); err != nil {
+		t.Fatal(err)
+	}
+	if err := au.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fast.events.Load() != n+1 || slow.events.Load() != n+1 {
+		t.Errorf("after Close: sinks have %d and %d events, want %d", fast.events.Load(), slow.events.Load(), n+1)
+	}
+	if err := au.Emit(ctx, true, ev()); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Emit after Close = %v, want ErrUnavailable", err)
+	}
+}
+
 // TestAuditorFailClosed: with one sink down the other carries the trail;
 // with both down durable emits fail and the Auditor reports unhealthy until
 // a sink recovers.
@@ -183,8 +249,19 @@ func TestAuditorFailClosed(t *testing.T) {
 	if err := au.Emit(ctx, true, ev()); err != nil {
 		t.Fatal(err)
 	}
+	// Sink b acknowledged the last one; a catches up on its own lane.
+	deadline = time.Now().Add(5 * time.Second)
+	for a1.events.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := au.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if got, want := a1.events.Load(), int64(3); got != want {
 		t.Errorf("sink a has %d events, want %d (the two it missed and the last)", got, want)
+	}
+	if got, want := a2.events.Load(), int64(3); got != want {
+		t.Errorf("sink b has %d events, want %d (all but the one no sink took)", got, want)
 	}
 }
 

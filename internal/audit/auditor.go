@@ -72,49 +72,75 @@ type Follower interface {
 	Enqueue(batch []Record)
 }
 
-// Auditor group-commits events to its sinks from one writer goroutine.
+// Auditor group-commits events to its sinks. Each sink has a lane: a
+// queue and one writer goroutine, so a slow sink (the store, for lookup)
+// neither delays the acknowledgement a faster one (the fsync'd file) can
+// give nor forces its own commits to the rate of the requests. An event is
+// acknowledged once one sink has it; the lanes after the first gather
+// events into larger commits (up to lingerMax) while an earlier lane is
+// healthy, and hurry when none is.
 type Auditor struct {
-	sinks     []Sink
+	lanes     []*lane
 	followers []Follower
 	log       *slog.Logger
 	obs       Observer
 
-	// The queue: Emit appends under mu and wakes the writer only when it
-	// must act (the first event of a batch, a durable event, a full
-	// batch), so a flood of reads costs no goroutine switch per event.
+	// mu guards every lane's queue, so that Emit appends an entry to all
+	// of them at once; it is held only to append or to take a queue.
 	mu       sync.Mutex
-	space    *sync.Cond // signalled when the writer takes the queue
-	queue    []pending
-	queued   int // records in queue
+	space    *sync.Cond // signalled when a lane takes its queue
 	maxQueue int
-	wake     chan struct{} // capacity 1
-	// backlog[i] holds copies of the records sink i missed while another
-	// sink had them (so they were acknowledged); they are written to it
-	// before its next batch. Only the writer goroutine touches it.
-	backlog [][]Record
-	healthy atomic.Bool
+	closed   bool
+
+	healthy atomic.Bool // some lane's last write succeeded
 	closing chan struct{}
-	done    chan struct{}
-	closed  bool // under mu
+	wg      sync.WaitGroup
 }
 
-type pending struct {
-	recs []Record
-	done chan error // nil for fire-and-forget events
+// entry is one Emit's records (or a Sync barrier), shared by the lanes.
+type entry struct {
+	recs    []Record
+	durable bool
+	barrier bool       // Sync: no records; answered when every lane took it
+	done    chan error // nil for fire-and-forget events
+	// state is entryPending until a lane has written the entry
+	// (entryWritten) or every lane failed it (entryRejected).
+	state  atomic.Int32
+	failed atomic.Uint64 // bit i: lane i failed to write it
+	left   atomic.Int32  // lanes not yet done with it
+}
+
+const (
+	entryPending int32 = iota
+	entryWritten
+	entryRejected
+)
+
+// lane is one sink's queue and writer.
+type lane struct {
+	idx     int
+	sink    Sink
+	queue   []*entry // under Auditor.mu
+	queued  int      // records in queue, under Auditor.mu
+	wake    chan struct{}
+	healthy atomic.Bool
+	// backlog holds, in order, the entries this lane failed to write
+	// while another lane had them; they go first in its next write. Only
+	// the lane's goroutine touches it.
+	backlog []*entry
+	blRecs  int
 }
 
 // New starts an Auditor. Close it to flush and stop.
 func New(cfg Config) (*Auditor, error) {
-	if len(cfg.Sinks) == 0 {
-		return nil, errors.New("audit: at least one sink is required")
+	if len(cfg.Sinks) == 0 || len(cfg.Sinks) > 64 {
+		return nil, errors.New("audit: between one and 64 sinks are required")
 	}
 	a := &Auditor{
-		sinks:     cfg.Sinks,
 		followers: cfg.Followers,
 		log:       cfg.Logger,
 		obs:       cfg.Observer,
 		closing:   make(chan struct{}),
-		done:      make(chan struct{}),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -122,21 +148,25 @@ func New(cfg Config) (*Auditor, error) {
 	if a.obs == nil {
 		a.obs = nopObserver{}
 	}
-	n := cfg.QueueSize
-	if n <= 0 {
-		n = DefaultQueueSize
+	a.maxQueue = cfg.QueueSize
+	if a.maxQueue <= 0 {
+		a.maxQueue = DefaultQueueSize
 	}
-	a.maxQueue = n
-	a.wake = make(chan struct{}, 1)
 	a.space = sync.NewCond(&a.mu)
-	a.backlog = make([][]Record, len(a.sinks))
+	for i, s := range cfg.Sinks {
+		l := &lane{idx: i, sink: s, wake: make(chan struct{}, 1)}
+		l.healthy.Store(true)
+		a.lanes = append(a.lanes, l)
+	}
 	a.healthy.Store(true)
 	a.obs.Healthy(true)
-	go a.run()
+	for _, l := range a.lanes {
+		a.wg.Go(func() { a.run(l) })
+	}
 	return a, nil
 }
 
-// Healthy reports whether the last write reached at least one sink.
+// Healthy reports whether the last write of some sink succeeded.
 func (a *Auditor) Healthy() bool { return a.healthy.Load() }
 
 // Ready returns ErrUnavailable while no sink can write (for /readyz).
@@ -159,41 +189,94 @@ func (a *Auditor) Emit(ctx context.Context, durable bool, events ...*Event) erro
 		}
 		recs = append(recs, Record{Event: e, JSON: b})
 	}
-	p := pending{recs: recs}
+	e := &entry{recs: recs, durable: durable}
 	if durable {
-		p.done = make(chan error, 1)
+		e.done = make(chan error, 1)
 	}
-	a.mu.Lock()
-	for a.queued >= a.maxQueue && !a.closed {
-		// Backpressure, never a drop: wait for the writer to take the queue.
-		a.space.Wait()
-	}
-	if a.closed {
-		a.mu.Unlock()
+	if !a.enqueue(e) {
 		a.obs.Dropped(len(recs))
 		return ErrUnavailable
 	}
-	a.queue = append(a.queue, p)
-	a.queued += len(recs)
-	wake := len(a.queue) == 1 || durable || a.queued >= lingerBatch
-	depth := a.queued
-	a.mu.Unlock()
-	if wake {
-		select {
-		case a.wake <- struct{}{}:
-		default:
-		}
-	}
-	a.obs.QueueDepth(depth)
 	if !durable {
 		return nil
 	}
 	// Once queued the event will be written whatever the caller does; wait
-	// for the verdict (the writer always answers).
-	return <-p.done
+	// for the verdict (the lanes always give one).
+	return <-e.done
 }
 
-// Close writes what is queued and stops the writer, then closes the sinks.
+// Sync returns once every event emitted before it has been offered to
+// every sink: LookupEvents calls it so a caller finds its own calls in the
+// store, which otherwise trails the file by up to lingerMax.
+func (a *Auditor) Sync(ctx context.Context) error {
+	e := &entry{barrier: true, done: make(chan error, 1)}
+	if !a.enqueue(e) {
+		return ErrUnavailable
+	}
+	select {
+	case err := <-e.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// enqueue appends e to every lane's queue and wakes the lanes that must
+// act; false once the Auditor is closed.
+func (a *Auditor) enqueue(e *entry) bool {
+	e.left.Store(int32(len(a.lanes)))
+	n := len(e.recs)
+	a.mu.Lock()
+	for a.fullLocked() && !a.closed {
+		// Backpressure, never a drop: wait for the writers to take their queues.
+		a.space.Wait()
+	}
+	if a.closed {
+		a.mu.Unlock()
+		return false
+	}
+	depth := 0
+	for i, l := range a.lanes {
+		l.queue = append(l.queue, e)
+		l.queued += n
+		depth = max(depth, l.queued)
+		if len(l.queue) == 1 || l.queued >= lingerBatch || e.barrier || e.durable && a.mustHurry(i) {
+			l.poke()
+		}
+	}
+	a.mu.Unlock()
+	a.obs.QueueDepth(depth)
+	return true
+}
+
+func (a *Auditor) fullLocked() bool {
+	for _, l := range a.lanes {
+		if l.queued >= a.maxQueue {
+			return true
+		}
+	}
+	return false
+}
+
+// mustHurry reports whether lane i must write durable entries at once:
+// no lane before it is healthy to acknowledge them first.
+func (a *Auditor) mustHurry(i int) bool {
+	for _, l := range a.lanes[:i] {
+		if l.healthy.Load() {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *lane) poke() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close writes what is queued and stops the writers, then closes the sinks.
 func (a *Auditor) Close() error {
 	a.mu.Lock()
 	if a.closed {
@@ -204,176 +287,224 @@ func (a *Auditor) Close() error {
 	a.space.Broadcast()
 	a.mu.Unlock()
 	close(a.closing)
-	<-a.done
+	a.wg.Wait()
 	var errs []error
-	for _, s := range a.sinks {
-		errs = append(errs, s.Close())
+	for _, l := range a.lanes {
+		errs = append(errs, l.sink.Close())
 	}
 	return errors.Join(errs...)
 }
 
-// take removes and returns the queue.
-func (a *Auditor) take() (batch []pending, n int, durable bool) {
+// take removes and returns lane l's queue.
+func (a *Auditor) take(l *lane) []*entry {
 	a.mu.Lock()
-	batch, n = a.queue, a.queued
-	a.queue, a.queued = nil, 0
+	batch := l.queue
+	l.queue, l.queued = nil, 0
 	a.space.Broadcast()
 	a.mu.Unlock()
-	for _, p := range batch {
-		durable = durable || p.done != nil
-	}
-	return batch, n, durable
+	return batch
 }
 
-func (a *Auditor) run() {
-	defer close(a.done)
+// peekHurry reports whether lane l's queue holds something to write at once.
+func (a *Auditor) peekHurry(l *lane) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if l.queued >= lingerBatch {
+		return true
+	}
+	for _, e := range l.queue {
+		if e.barrier || e.durable && a.mustHurry(l.idx) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Auditor) run(l *lane) {
 	recheck := time.NewTicker(recheckInterval)
 	defer recheck.Stop()
 	linger := time.NewTimer(lingerMax)
 	linger.Stop()
 	for {
 		select {
-		case <-a.wake:
+		case <-l.wake:
 		case <-recheck.C:
-			if !a.healthy.Load() {
-				a.recheck()
+			if !l.healthy.Load() {
+				a.recheck(l)
 			}
 			continue
 		case <-a.closing:
-			if batch, _, _ := a.take(); len(batch) > 0 {
-				a.write(batch)
-			}
+			a.write(l, a.take(l))
 			return
 		}
-		// Nobody waits for reads: unless a durable event or a full batch
-		// is queued, gather for up to lingerMax, so that a steady trickle
-		// of reads costs one commit per lingerMax rather than one per few
-		// events. Emit wakes us early for a durable event or a full batch.
-		a.mu.Lock()
-		hurry := a.queued >= lingerBatch
-		for _, p := range a.queue {
-			hurry = hurry || p.done != nil
-		}
-		a.mu.Unlock()
-		if !hurry {
+		// Nobody waits for reads, nor for durable events an earlier lane
+		// acknowledges: unless this lane must hurry, gather for up to
+		// lingerMax, so that a steady trickle costs one commit per
+		// lingerMax rather than one per few events. Emit wakes us early
+		// for a durable event we must take, a barrier or a full batch.
+		if !a.peekHurry(l) {
 			linger.Reset(lingerMax)
 			select {
 			case <-linger.C:
-			case <-a.wake:
+			case <-l.wake:
 				linger.Stop()
 			case <-a.closing:
 				linger.Stop()
 			}
 		}
-		batch, _, _ := a.take()
-		if len(batch) == 0 {
+		batch := a.take(l)
+		if len(batch) == 0 && len(l.backlog) == 0 {
 			continue
 		}
-		a.write(batch)
+		a.write(l, batch)
 		a.obs.QueueDepth(0)
 	}
 }
 
-// write commits one batch to every sink concurrently and answers its
-// durable callers.
-func (a *Auditor) write(batch []pending) {
-	var recs []Record
-	for _, p := range batch {
-		recs = append(recs, p.recs...)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	errs := make([]error, len(a.sinks))
-	var wg sync.WaitGroup
-	for i, s := range a.sinks {
-		wg.Go(func() {
-			// What this sink missed earlier goes first, so it catches up.
-			if bl := a.backlog[i]; len(bl) > 0 {
-				if err := s.Write(ctx, bl); err != nil {
-					errs[i] = err
-					return
-				}
-				a.log.Info("audit sink caught up", "sink", s.Name(), "events", len(bl))
-				a.backlog[i] = nil
+// write offers lane l's backlog and batch to its sink and settles each
+// entry with the outcome.
+func (a *Auditor) write(l *lane, batch []*entry) {
+	all := batch
+	if len(l.backlog) > 0 {
+		// What this sink missed earlier goes first, so it catches up;
+		// entries no sink took meanwhile were refused to their callers
+		// and are not written late.
+		all = make([]*entry, 0, len(l.backlog)+len(batch))
+		for _, e := range l.backlog {
+			if e.state.Load() == entryRejected {
+				a.finish(e)
+				continue
 			}
-			start := time.Now()
-			errs[i] = s.Write(ctx, recs)
-			a.obs.SinkWrite(s.Name(), len(recs), time.Since(start), errs[i])
-		})
+			all = append(all, e)
+		}
+		all = append(all, batch...)
+		l.backlog, l.blRecs = nil, 0
 	}
-	wg.Wait()
-	ok := false
-	for i, err := range errs {
-		if err == nil {
-			ok = true
+	var recs []Record
+	for _, e := range all {
+		recs = append(recs, e.recs...)
+	}
+	var err error
+	if len(recs) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		start := time.Now()
+		err = l.sink.Write(ctx, recs)
+		cancel()
+		a.obs.SinkWrite(l.sink.Name(), len(recs), time.Since(start), err)
+		a.setHealthy(l, err == nil)
+	}
+	if err != nil {
+		a.log.Error("audit sink write failed", "sink", l.sink.Name(), "events", len(recs), "err", err)
+		// The lanes that linger behind this one must take its durable
+		// entries now.
+		for _, o := range a.lanes[l.idx+1:] {
+			o.poke()
+		}
+	}
+	var forward []Record
+	for _, e := range all {
+		if e.barrier {
+			a.finish(e)
 			continue
 		}
-		a.log.Error("audit sink write failed", "sink", a.sinks[i].Name(), "events", len(recs), "err", err)
-	}
-	if ok {
-		for i, err := range errs {
-			if err != nil {
-				a.keepForLater(i, recs)
+		if err == nil {
+			if e.state.CompareAndSwap(entryPending, entryWritten) {
+				if e.done != nil {
+					e.done <- nil
+				}
+				forward = append(forward, e.recs...)
+			}
+			a.finish(e)
+			continue
+		}
+		if e.failed.Or(1<<l.idx)|1<<l.idx == 1<<len(a.lanes)-1 && e.state.CompareAndSwap(entryPending, entryRejected) {
+			a.obs.Dropped(len(e.recs))
+			if e.done != nil {
+				e.done <- ErrUnavailable
 			}
 		}
+		if e.state.Load() == entryRejected {
+			a.finish(e)
+			continue
+		}
+		a.keepForLater(l, e)
 	}
-	var verdict error
-	if ok {
+	if len(forward) > 0 {
 		for _, f := range a.followers {
-			f.Enqueue(recs)
-		}
-	} else {
-		verdict = ErrUnavailable
-		a.obs.Dropped(len(recs))
-	}
-	if a.healthy.Swap(ok) != ok {
-		a.obs.Healthy(ok)
-		if ok {
-			a.log.Info("audit sinks writable again")
-		} else {
-			a.log.Error("no audit sink can write: mutating calls fail closed")
+			f.Enqueue(forward)
 		}
 	}
-	for _, p := range batch {
-		if p.done != nil {
-			p.done <- verdict
-		}
+}
+
+// finish notes that a lane is done with e: the last one answers a barrier
+// and returns the record buffers to the pool (unless followers hold them).
+func (a *Auditor) finish(e *entry) {
+	if e.left.Add(-1) != 0 {
+		return
+	}
+	if e.barrier {
+		e.done <- nil
+		return
 	}
 	if len(a.followers) == 0 {
-		// The sinks copied the records out; nobody else holds them.
-		for _, r := range recs {
+		for _, r := range e.recs {
 			releaseBuf(r.JSON)
 		}
 	}
 }
 
-// maxBacklog bounds what one failing sink keeps for later; past it the
-// oldest records are given up for that sink (the other sinks have them).
+// maxBacklog bounds the records one failing sink keeps for later; past it
+// the oldest are given up for that sink (other sinks have them, or will).
 const maxBacklog = 1 << 20
 
-// keepForLater copies recs into sink i's backlog (the batch's buffers go
-// back to the pool).
-func (a *Auditor) keepForLater(i int, recs []Record) {
-	bl := a.backlog[i]
-	for _, r := range recs {
-		bl = append(bl, Record{Event: r.Event, JSON: append([]byte(nil), r.JSON...)})
+// keepForLater puts e in lane l's backlog, giving up the oldest entries
+// past maxBacklog.
+func (a *Auditor) keepForLater(l *lane, e *entry) {
+	l.backlog = append(l.backlog, e)
+	l.blRecs += len(e.recs)
+	over := 0
+	for l.blRecs > maxBacklog && len(l.backlog) > 1 {
+		old := l.backlog[0]
+		l.backlog = l.backlog[1:]
+		l.blRecs -= len(old.recs)
+		over += len(old.recs)
+		a.finish(old)
 	}
-	if over := len(bl) - maxBacklog; over > 0 {
-		a.log.Error("audit sink backlog full; its oldest records are left to the other sinks", "sink", a.sinks[i].Name(), "records", over)
-		bl = append([]Record(nil), bl[over:]...)
+	if over > 0 {
+		a.log.Error("audit sink backlog full; its oldest records are left to the other sinks", "sink", l.sink.Name(), "records", over)
 	}
-	a.backlog[i] = bl
 }
 
-func (a *Auditor) recheck() {
+// recheck retries an unhealthy lane: its backlog if it has one, else a
+// Check of its sink.
+func (a *Auditor) recheck(l *lane) {
+	if len(l.backlog) > 0 {
+		a.write(l, nil)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, s := range a.sinks {
-		if s.Check(ctx) == nil {
-			a.healthy.Store(true)
-			a.obs.Healthy(true)
-			a.log.Info("audit sink writable again", "sink", s.Name())
-			return
+	if l.sink.Check(ctx) == nil {
+		a.setHealthy(l, true)
+	}
+}
+
+// setHealthy records lane l's state and the Auditor's: healthy while some
+// lane is.
+func (a *Auditor) setHealthy(l *lane, ok bool) {
+	if l.healthy.Swap(ok) != ok && ok {
+		a.log.Info("audit sink writable again", "sink", l.sink.Name())
+	}
+	any := false
+	for _, o := range a.lanes {
+		any = any || o.healthy.Load()
+	}
+	if a.healthy.Swap(any) != any {
+		a.obs.Healthy(any)
+		if any {
+			a.log.Info("audit sinks writable again")
+		} else {
+			a.log.Error("no audit sink can write: mutating calls fail closed")
 		}
 	}
 }

@@ -107,16 +107,25 @@ type LookupEventsOutput struct {
 
 // Lookup implements CloudTrail LookupEvents over the store.
 type Lookup struct {
-	st  EventStore
-	now func() time.Time
+	st   EventStore
+	sync Syncer
+	now  func() time.Time
 }
 
-// NewLookup returns the LookupEvents service.
-func NewLookup(st EventStore, now func() time.Time) *Lookup {
+// Syncer makes the store current before a lookup (*Auditor).
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
+// NewLookup returns the LookupEvents service. With sync, each lookup first
+// waits for the events emitted before it to reach the store, so callers
+// find their own calls; without (another process reading the store), it
+// sees what the server has committed.
+func NewLookup(st EventStore, sync Syncer, now func() time.Time) *Lookup {
 	if now == nil {
 		now = time.Now
 	}
-	return &Lookup{st: st, now: now}
+	return &Lookup{st: st, sync: sync, now: now}
 }
 
 var attributeKeys = map[string]store.AuditAttribute{
@@ -205,6 +214,10 @@ func (l *Lookup) LookupEvents(ctx context.Context, _ *identity.Call, in *LookupE
 	out := &LookupEventsOutput{Events: []LookupEvent{}}
 	if in.EventCategory == "insight" {
 		return out, nil // Castellan records no Insights events
+	}
+	if l.sync != nil {
+		// Best effort: on failure the store answers with what it has.
+		_ = l.sync.Sync(ctx)
 	}
 	page, err := l.st.LookupAuditEvents(ctx, q)
 	if errors.Is(err, store.ErrNotFound) && q.Marker != "" {

@@ -116,7 +116,7 @@ func newAuditLookupCmd(streams IO) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			lk := audit.NewLookup(a.Store, nil)
+			lk := audit.NewLookup(a.Store, nil, nil)
 			var events []audit.LookupEvent
 			for len(events) < max {
 				in.MaxResults = ptr(min(audit.MaxLookupResults, max-len(events)))
@@ -161,7 +161,7 @@ func newAuditTailCmd(streams IO) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			lk := audit.NewLookup(a.Store, nil)
+			lk := audit.NewLookup(a.Store, nil, nil)
 			seen := map[string]bool{}
 			header := true
 			poll := func(ctx context.Context, limit int) error {

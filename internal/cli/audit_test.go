@@ -64,7 +64,16 @@ func TestAuditCommands(t *testing.T) {
 	}
 	dd := "--data-dir=" + cfg.DataDir
 
-	out := runCLI(t, "audit", "lookup", dd, "--event-name", "CreateUser", "--output", "json")
+	// The store trails the (acknowledging) audit file by up to the
+	// auditor's linger; another process reading it waits that long at most.
+	var out string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		out = runCLI(t, "audit", "lookup", dd, "--event-name", "GetSessionToken", "--output", "json")
+		if out != "" {
+			break
+		}
+	}
+	out = runCLI(t, "audit", "lookup", dd, "--event-name", "CreateUser", "--output", "json")
 	var rec struct {
 		EventName         string         `json:"eventName"`
 		RequestParameters map[string]any `json:"requestParameters"`

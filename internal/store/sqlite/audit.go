@@ -50,6 +50,13 @@ type segment struct {
 	records   [][]byte
 }
 
+// lookupValue is one value an event is found by: kind 'n' (event name),
+// 'u' (user name), 'k' (access key id) or 'r' (resource name).
+type lookupValue struct {
+	kind byte
+	v    string
+}
+
 // resourceKey is a cheap identity of an event's resources, for grouping.
 func resourceKey(rs []store.AuditResource) string {
 	if len(rs) == 0 {
@@ -73,13 +80,42 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 	}
 	var segs []*segment
 	open := map[segmentKey]*segment{}
+	// latest maps each lookup value (name, user name, key, resource) to
+	// the newest segment holding it. An event joins its open segment only
+	// if that segment is the newest for each of its values: segments are
+	// read in insertion order, so the events that one lookup returns keep
+	// the order they were recorded in (a key deactivated, reactivated and
+	// deactivated again within a second reads in that order), while
+	// interleaved events of different kinds (each AssumeRole and its
+	// SessionIssued) still group.
+	latest := map[lookupValue]*segment{}
+	var vals []lookupValue
 	for _, e := range events {
 		k := segmentKey{e.Time.UnixMicro(), e.Name, e.Source, e.Username, resourceKey(e.Resources), e.ReadOnly}
+		vals = append(vals[:0], lookupValue{'n', e.Name}, lookupValue{'u', e.Username}, lookupValue{'k', e.AccessKeyID})
+		for _, r := range e.Resources {
+			vals = append(vals, lookupValue{'r', r.Name})
+		}
 		g := open[k]
-		if g == nil || len(g.ids) >= maxSegmentEvents {
+		if g != nil && len(g.ids) < maxSegmentEvents {
+			for _, v := range vals {
+				if l := latest[v]; l != nil && l != g {
+					g = nil
+					break
+				}
+			}
+		} else {
+			g = nil
+		}
+		if g == nil {
 			g = &segment{key: k, resources: e.Resources}
 			open[k] = g
 			segs = append(segs, g)
+		}
+		for _, v := range vals {
+			if v.v != "" { // nothing is looked up by an empty value
+				latest[v] = g
+			}
 		}
 		g.ids = append(g.ids, e.ID)
 		g.keys = append(g.keys, e.AccessKeyID)

@@ -25,6 +25,7 @@ var auditTests = []struct {
 	{"AuditPrune", testAuditPrune},
 	{"AuditLookupLargeSegments", testAuditLookupLargeSegments},
 	{"AuditLookupSharedSecond", testAuditLookupSharedSecond},
+	{"AuditLookupOrderWithinSecond", testAuditLookupOrderWithinSecond},
 	{"SessionIndexLifecycle", testSessionIndexLifecycle},
 	{"SessionClaimExpiredConcurrent", testSessionClaimExpiredConcurrent},
 	{"KeyFirstUses", testKeyFirstUses},
@@ -569,5 +570,56 @@ func testAuditLookupSharedSecond(t *testing.T, s store.Store) {
 				t.Errorf("lookup (-want +got, id → access key id):\n%s", diff)
 			}
 		})
+	}
+}
+
+// testAuditLookupOrderWithinSecond: the steps of one key within one second,
+// stored in one batch among other events, come back newest first in the
+// order they were recorded, by key and by name.
+func testAuditLookupOrderWithinSecond(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var evs []store.AuditEvent
+	for i, name := range []string{"AccessKeyDeactivated", "GetCallerIdentity", "AccessKeyReactivated", "AccessKeyDeactivated", "AccessKeyReactivated", "AccessKeyDeleted"} {
+		e := auditEvent(i, name)
+		e.Time, e.Username, e.AccessKeyID, e.ReadOnly = at(1), "kim", "AKIAKIM", false
+		if name == "GetCallerIdentity" {
+			e.Username, e.AccessKeyID = "root", "AKIAROOT"
+		}
+		evs = append(evs, e)
+	}
+	if _, err := s.AppendAuditEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q    store.AuditQuery
+		keep func(store.AuditEvent) bool
+	}{
+		{store.AuditQuery{Attribute: store.AuditAccessKeyID, Value: "AKIAKIM", Limit: 2}, func(e store.AuditEvent) bool { return e.AccessKeyID == "AKIAKIM" }},
+		{store.AuditQuery{Attribute: store.AuditUsername, Value: "kim", Limit: 10}, func(e store.AuditEvent) bool { return e.Username == "kim" }},
+		{store.AuditQuery{Attribute: store.AuditEventName, Value: "AccessKeyDeactivated", Limit: 1}, func(e store.AuditEvent) bool { return e.Name == "AccessKeyDeactivated" }},
+	} {
+		var want, got []string
+		for _, e := range slices.Backward(evs) {
+			if tc.keep(e) {
+				want = append(want, e.Name+" "+e.ID)
+			}
+		}
+		q := tc.q
+		for range 20 {
+			p, err := s.LookupAuditEvents(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range p.Items {
+				got = append(got, e.Name+" "+e.ID)
+			}
+			if p.Next == "" {
+				break
+			}
+			q.Marker = p.Next
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("LookupAuditEvents(%s=%s) order (-want +got):\n%s", tc.q.Attribute, tc.q.Value, diff)
+		}
 	}
 }
