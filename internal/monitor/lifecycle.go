@@ -116,6 +116,10 @@ type Lifecycle struct {
 	knownMu sync.RWMutex
 	known   map[string]bool // long-term keys whose first use is recorded
 
+	// applied holds the revocations already applied to the index (read
+	// and written by Sweep only).
+	applied map[revocationID]bool
+
 	// latest remembers, per principal and session name, the newest session
 	// this node recorded, so refresh detection needs no store read when a
 	// client keeps reusing one session name (read only from Flush).
@@ -132,7 +136,7 @@ func NewLifecycle(cfg LifecycleConfig) *Lifecycle {
 		st: cfg.Store, emit: cfg.Emitter, notify: cfg.Notifier, m: cfg.Metrics, log: cfg.Logger, now: cfg.Now,
 		account: cfg.Account, sweep: cfg.SweepInterval, notice: cfg.ExpiryNotice, keep: cfg.Retention,
 		uses: map[string]store.SessionUse{}, keyUses: map[string]store.KeyFirstUse{}, known: map[string]bool{},
-		latest: map[string]store.IssuedSession{},
+		latest: map[string]store.IssuedSession{}, applied: map[revocationID]bool{},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -542,21 +546,25 @@ func (l *Lifecycle) Sweep(ctx context.Context) {
 			break
 		}
 	}
-	active, err := l.st.ListSessions(ctx, store.SessionListOptions{Now: now})
-	if err != nil {
-		l.log.Error("listing sessions", "err", err)
-		return
+	// Nothing here reads every active session: a busy issuer has many, and
+	// the sweep runs every few seconds.
+	l.sweepRevoked(ctx, now)
+	if n, err := l.st.CountActiveSessions(ctx, now); err != nil {
+		l.log.Error("counting sessions", "err", err)
+	} else {
+		l.m.SetActiveSessions(n)
 	}
-	active = l.sweepRevoked(ctx, now, active)
-	l.m.SetActiveSessions(len(active))
 	if l.notice > 0 {
+		expiring, err := l.st.ListSessions(ctx, store.SessionListOptions{Now: now, ExpiresBefore: now.Add(l.notice)})
+		if err != nil {
+			l.log.Error("listing expiring sessions", "err", err)
+			expiring = nil
+		}
 		var soon []string
 		byID := map[string]store.IssuedSession{}
-		for _, x := range active {
-			if x.Expires.Sub(now) <= l.notice {
-				soon = append(soon, x.AccessKeyID)
-				byID[x.AccessKeyID] = x
-			}
+		for _, x := range expiring {
+			soon = append(soon, x.AccessKeyID)
+			byID[x.AccessKeyID] = x
 		}
 		added, err := l.st.SyncWatchFindings(ctx, RuleSessionExpiring, soon, now)
 		if err != nil {
@@ -585,25 +593,54 @@ func (l *Lifecycle) Sweep(ctx context.Context) {
 	}
 }
 
+// revocationSettle is how long after a revocation a sweep must start for
+// every session it covers to be in the index: they were issued before it,
+// and nodes record issuances within a flushInterval.
+const revocationSettle = 20 * flushInterval
+
 // sweepRevoked records, once each, the revocations (castellan sessions
-// revoke, shared through the store's deny set) that cover active sessions,
-// and returns the sessions still active.
-func (l *Lifecycle) sweepRevoked(ctx context.Context, now time.Time, active []store.IssuedSession) []store.IssuedSession {
+// revoke, shared through the store's deny set) that cover active sessions.
+// A revocation covers only sessions issued before it, so once a sweep that
+// began revocationSettle after it has applied it, it is remembered as done
+// and the active sessions are read only while some revocation is new.
+func (l *Lifecycle) sweepRevoked(ctx context.Context, now time.Time) {
 	revs, err := l.st.ListRevocations(ctx, now)
-	if err != nil || len(revs) == 0 {
-		return active
+	if err != nil {
+		l.log.Error("listing revocations", "err", err)
+		return
 	}
-	keep := active[:0]
+	var fresh []store.Revocation
+	live := make(map[revocationID]bool, len(revs))
+	for _, r := range revs {
+		id := revocationID{r.Kind, r.Subject, r.CreatedAt.UnixNano()}
+		live[id] = true
+		if !l.applied[id] {
+			fresh = append(fresh, r)
+		}
+	}
+	for id := range l.applied {
+		if !live[id] {
+			delete(l.applied, id) // expired or replaced
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	active, err := l.st.ListSessions(ctx, store.SessionListOptions{Now: now})
+	if err != nil {
+		l.log.Error("listing sessions", "err", err)
+		return
+	}
 	var evs []*audit.Event
+	failed := false
 	for _, x := range active {
-		r, ok := revokedBy(revs, x)
+		r, ok := revokedBy(fresh, x)
 		if !ok {
-			keep = append(keep, x)
 			continue
 		}
 		if _, err := l.st.RevokeSession(ctx, x.AccessKeyID, r.CreatedAt); err != nil {
 			l.log.Error("recording a revoked session", "err", err)
-			keep = append(keep, x)
+			failed = true
 			continue
 		}
 		evs = append(evs, l.serviceEvent(r.CreatedAt, "sts.amazonaws.com", EventSessionRevoked, sessionUser(x), x.AccessKeyID,
@@ -614,7 +651,22 @@ func (l *Lifecycle) sweepRevoked(ctx context.Context, now time.Time, active []st
 			l.log.Error("emitting revocations", "err", err)
 		}
 	}
-	return keep
+	if failed {
+		return
+	}
+	for _, r := range fresh {
+		if now.Sub(r.CreatedAt) >= revocationSettle {
+			l.applied[revocationID{r.Kind, r.Subject, r.CreatedAt.UnixNano()}] = true
+		}
+	}
+}
+
+// revocationID identifies a revocation (PutRevocation replaces by kind and
+// subject; a replacement has a new creation time).
+type revocationID struct {
+	kind    store.RevocationKind
+	subject string
+	created int64
 }
 
 // revokedBy finds a revocation covering session x: its key id, or its

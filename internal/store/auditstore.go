@@ -112,7 +112,9 @@ type SessionListOptions struct {
 	Now          time.Time
 	PrincipalARN string // "" for all
 	IncludeEnded bool   // also expired and revoked sessions
-	Limit        int    // 0: no limit
+	// ExpiresBefore, when set, keeps the sessions expiring at or before it.
+	ExpiresBefore time.Time
+	Limit         int // 0: no limit
 }
 
 // MaxLiveSessions bounds LiveSessions.
@@ -133,6 +135,9 @@ type SessionIndex interface {
 	GetSession(ctx context.Context, accessKeyID string) (IssuedSession, error)
 	// ListSessions lists sessions per opt.
 	ListSessions(ctx context.Context, opt SessionListOptions) ([]IssuedSession, error)
+	// CountActiveSessions counts the sessions neither expired at now nor
+	// revoked.
+	CountActiveSessions(ctx context.Context, now time.Time) (int, error)
 	// LiveSessions returns the sessions of principalARN with sessionName
 	// that were neither expired at now nor revoked, excluding exceptID: the
 	// MaxLiveSessions most recently issued, newest first. The bound keeps

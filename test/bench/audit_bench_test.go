@@ -1,13 +1,6 @@
 package bench
 
 import (
-	"bufio"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -34,7 +27,7 @@ func BenchmarkGetCallerIdentityAudit(b *testing.B) {
 	var offT, onT, offCPU, onCPU time.Duration
 	run := func(addr string, req []byte, wall, cpu *time.Duration) {
 		c0 := cpuTime()
-		*wall += timeLoad(b, addr, req, per)
+		*wall += replay(b, addr, req, per, 8)
 		*cpu += cpuTime() - c0
 	}
 	b.ResetTimer()
@@ -66,51 +59,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// timeLoad sends n copies of req over 8 keep-alive connections and returns
-// the wall time, failing on any non-200 answer.
-func timeLoad(b *testing.B, addr string, req []byte, n int) time.Duration {
-	b.Helper()
-	const conns = 8
-	var left atomic.Int64
-	left.Store(int64(n))
-	var wg sync.WaitGroup
-	errc := make(chan error, conns)
-	start := time.Now()
-	for range conns {
-		wg.Go(func() {
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				errc <- err
-				return
-			}
-			defer c.Close()
-			br := bufio.NewReader(c)
-			for left.Add(-1) >= 0 {
-				if _, err := c.Write(req); err != nil {
-					errc <- err
-					return
-				}
-				resp, err := http.ReadResponse(br, nil)
-				if err != nil {
-					errc <- err
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					errc <- fmt.Errorf("status %d", resp.StatusCode)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	d := time.Since(start)
-	close(errc)
-	for err := range errc {
-		b.Fatal(err)
-	}
-	return d
 }

@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,29 +77,26 @@ func signedRequest(b *testing.B, addr string, c sigv4.Credentials) []byte {
 	return buf.Bytes()
 }
 
-// load replays req on conns keep-alive connections for b.N requests in all,
+// load replays req on 8 keep-alive connections for b.N requests in all,
 // failing on any non-200 answer.
 func load(b *testing.B, addr string, req []byte) {
 	b.Helper()
-	const conns = 8
-	var mu sync.Mutex
-	var n int
-	next := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		if n >= b.N {
-			return false
-		}
-		n++
-		return true
-	}
+	b.ResetTimer()
+	replay(b, addr, req, b.N, 8)
+	b.StopTimer()
+}
+
+// replay sends n copies of req over conns keep-alive connections and
+// returns the wall time, failing on any non-200 answer.
+func replay(b *testing.B, addr string, req []byte, n, conns int) time.Duration {
+	b.Helper()
+	var left atomic.Int64
+	left.Store(int64(n))
 	var wg sync.WaitGroup
 	errc := make(chan error, conns)
-	b.ResetTimer()
+	start := time.Now()
 	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				errc <- err
@@ -106,7 +104,7 @@ func load(b *testing.B, addr string, req []byte) {
 			}
 			defer c.Close()
 			br := bufio.NewReader(c)
-			for next() {
+			for left.Add(-1) >= 0 {
 				if _, err := c.Write(req); err != nil {
 					errc <- err
 					return
@@ -123,14 +121,15 @@ func load(b *testing.B, addr string, req []byte) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	b.StopTimer()
+	d := time.Since(start)
 	close(errc)
 	for err := range errc {
 		b.Fatal(err)
 	}
+	return d
 }
 
 // bareAddr serves a fixed 200 from a bare net/http handler.

@@ -272,6 +272,10 @@ func (s *Store) ListSessions(ctx context.Context, opt store.SessionListOptions) 
 		args = append(args, opt.PrincipalARN)
 		where = append(where, "principal_arn = $"+strconv.Itoa(len(args)))
 	}
+	if !opt.ExpiresBefore.IsZero() {
+		args = append(args, opt.ExpiresBefore.UnixMicro())
+		where = append(where, "expires_at <= $"+strconv.Itoa(len(args)))
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -281,6 +285,13 @@ func (s *Store) ListSessions(ctx context.Context, opt store.SessionListOptions) 
 	}
 	out, err := collect(ctx, s.read, scanSession, q, args...)
 	return out, wrap("list sessions", err)
+}
+
+// CountActiveSessions implements store.SessionIndex.
+func (s *Store) CountActiveSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := s.read.QueryRow(ctx, `SELECT count(*) FROM issued_sessions WHERE expires_at > $1 AND revoked_at IS NULL`, now.UnixMicro()).Scan(&n)
+	return n, wrap("count sessions", err)
 }
 
 // LiveSessions implements store.SessionIndex.

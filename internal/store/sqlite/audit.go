@@ -530,6 +530,10 @@ func (s *Store) ListSessions(ctx context.Context, opt store.SessionListOptions) 
 		where = append(where, "principal_arn = ?")
 		args = append(args, opt.PrincipalARN)
 	}
+	if !opt.ExpiresBefore.IsZero() {
+		where = append(where, "expires_at <= ?")
+		args = append(args, opt.ExpiresBefore.UnixMicro())
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -538,6 +542,16 @@ func (s *Store) ListSessions(ctx context.Context, opt store.SessionListOptions) 
 		q += " LIMIT " + strconv.Itoa(opt.Limit)
 	}
 	return s.querySessions(ctx, s.r, "list sessions", q, args...)
+}
+
+// countActiveSessions reads the expiry index alone (0043).
+const countActiveSessions = `SELECT count(*) FROM issued_sessions WHERE expires_at > ? AND revoked_at IS NULL`
+
+// CountActiveSessions implements store.SessionIndex.
+func (s *Store) CountActiveSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, countActiveSessions, now.UnixMicro()).Scan(&n)
+	return n, wrap("count sessions", err)
 }
 
 // LiveSessions implements store.SessionIndex.

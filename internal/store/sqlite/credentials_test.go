@@ -74,6 +74,7 @@ func TestCredentialQueryPlans(t *testing.T) {
 		{"DeleteUser/LoginProfile", countUserLoginProfile, []any{"AIDA1"}},
 		{"GetLoginProfile", selectLoginProfile, []any{"123456789012", "AIDA1"}},
 		{"GetOIDCProvider", selectOIDCProvider, []any{"123456789012", "arn:aws:iam::123456789012:oidc-provider/x"}},
+		{"CountActiveSessions", countActiveSessions, []any{int64(0)}},
 	} {
 		rows, err := s.w.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
 		if err != nil {

@@ -267,12 +267,27 @@ func testSessionIndexLifecycle(t *testing.T, s store.Store) {
 	if err != nil || len(list) != 2 {
 		t.Fatalf("ListSessions(active) = %d sessions, %v; want 2", len(list), err)
 	}
+	soon, err := s.ListSessions(ctx, store.SessionListOptions{Now: at(1), ExpiresBefore: at(0).Add(time.Hour)})
+	if err != nil || len(soon) != 2 || soon[0].AccessKeyID != c.AccessKeyID || soon[1].AccessKeyID != a.AccessKeyID {
+		t.Errorf("ListSessions(ExpiresBefore) = %v, %v; want [c a]", soon, err)
+	}
+	for _, tc := range []struct {
+		now  time.Time
+		want int
+	}{{at(20), 3}, {at(40), 2}, {at(0).Add(2 * time.Hour), 0}} {
+		if n, err := s.CountActiveSessions(ctx, tc.now); err != nil || n != tc.want {
+			t.Errorf("CountActiveSessions(%v) = %d, %v; want %d", tc.now, n, err, tc.want)
+		}
+	}
 	if _, err := s.RevokeSession(ctx, b.AccessKeyID, at(41)); err != nil {
 		t.Fatal(err)
 	}
 	list, _ = s.ListSessions(ctx, store.SessionListOptions{Now: at(42)})
 	if len(list) != 1 || list[0].AccessKeyID != a.AccessKeyID {
 		t.Errorf("ListSessions after revoke = %v", list)
+	}
+	if n, err := s.CountActiveSessions(ctx, at(42)); err != nil || n != 1 {
+		t.Errorf("CountActiveSessions after revoke = %d, %v; want 1", n, err)
 	}
 	all, _ := s.ListSessions(ctx, store.SessionListOptions{Now: at(42), IncludeEnded: true})
 	if len(all) != 3 {
