@@ -46,6 +46,10 @@ const (
 	// waits up to lingerMax for lingerBatch events before it is written.
 	lingerBatch = 1024
 	lingerMax   = 25 * time.Millisecond
+	// trailLinger replaces lingerMax for a lane behind a healthy one:
+	// nobody waits for it (LookupEvents syncs), and its commits (the
+	// store's, with their indexes) cost more than the file's.
+	trailLinger = 100 * time.Millisecond
 	// recheckInterval is how often an unhealthy Auditor re-checks its sinks.
 	recheckInterval = time.Second
 )
@@ -343,7 +347,11 @@ func (a *Auditor) run(l *lane) {
 		// lingerMax rather than one per few events. Emit wakes us early
 		// for a durable event we must take, a barrier or a full batch.
 		if !a.peekHurry(l) {
-			linger.Reset(lingerMax)
+			d := lingerMax
+			if !a.mustHurry(l.idx) {
+				d = trailLinger
+			}
+			linger.Reset(d)
 			select {
 			case <-linger.C:
 			case <-l.wake:

@@ -6,9 +6,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/golang/snappy"
 
 	"github.com/castellan-sts/castellan/internal/store"
 )
@@ -48,6 +51,37 @@ type segment struct {
 	ids, keys []string
 	hasKeys   bool
 	records   [][]byte
+}
+
+// maxSegmentBytes bounds a segment's uncompressed records when reading
+// (maxSegmentEvents records of at most the request limits' size).
+const maxSegmentBytes = 256 << 20
+
+// recordsSnappy marks a segment's records blob compressed with Snappy
+// (block format) after this byte. A segment's records share most of their
+// text, so the blob shrinks several times, and with it the commit's pages
+// and WAL writes; plain blobs (before compression was added) begin with
+// the '{' of their first record.
+const recordsSnappy = 0x01
+
+// packRecords compresses plain into dst's storage.
+func packRecords(dst, plain []byte) []byte {
+	n := snappy.MaxEncodedLen(len(plain))
+	dst = slices.Grow(dst[:0], n+1)[:n+1]
+	dst[0] = recordsSnappy
+	return dst[:1+len(snappy.Encode(dst[1:], plain))]
+}
+
+// unpackRecords returns the '\n'-joined records of a blob.
+func unpackRecords(blob []byte) ([]byte, error) {
+	if len(blob) == 0 || blob[0] != recordsSnappy {
+		return blob, nil
+	}
+	// The length comes from the blob: bound it before allocating.
+	if n, err := snappy.DecodedLen(blob[1:]); err != nil || n > maxSegmentBytes {
+		return nil, fmt.Errorf("records blob claims %d bytes (%v)", n, err)
+	}
+	return snappy.Decode(nil, blob[1:])
 }
 
 // lookupValue is one value an event is found by: kind 'n' (event name),
@@ -153,15 +187,19 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 			// The blob is built in a buffer reused across segments and
 			// batches: the driver copies it when binding, and writes are
 			// serialised on the one write connection.
-			blob := s.auditBuf[:0]
+			plain := s.auditBuf[:0]
 			for i, rec := range g.records {
 				if i > 0 {
-					blob = append(blob, '\n')
+					plain = append(plain, '\n')
 				}
-				blob = append(blob, rec...)
+				plain = append(plain, rec...)
+			}
+			blob := packRecords(s.packBuf, plain)
+			if cap(plain) <= maxAuditBuf {
+				s.auditBuf = plain
 			}
 			if cap(blob) <= maxAuditBuf {
-				s.auditBuf = blob
+				s.packBuf = blob
 			}
 			r, err := insSeg.ExecContext(ctx, g.key.t, g.key.name, g.key.source, g.key.user, ro, len(g.ids), res,
 				strings.Join(g.ids, "\n"), keys, blob)
@@ -365,7 +403,11 @@ func (s *Store) querySegments(ctx context.Context, query string, args ...any) ([
 				return nil, fmt.Errorf("sqlite: lookup audit events: segment %d has %d ids and %d keys", sg.seg, len(sg.ids), len(sg.keys))
 			}
 		}
-		sg.records = bytes.Split(recs, []byte{'\n'})
+		plain, err := unpackRecords(recs)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: lookup audit events: records of segment %d: %w", sg.seg, err)
+		}
+		sg.records = bytes.Split(plain, []byte{'\n'})
 		if len(sg.records) != len(sg.ids) {
 			return nil, fmt.Errorf("sqlite: lookup audit events: segment %d has %d ids and %d records", sg.seg, len(sg.ids), len(sg.records))
 		}

@@ -195,12 +195,16 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkAppendAuditEvents measures the store's share of auditing per
-// event, by batch size: AssumeRole-like events (two resources, a 2 KiB
-// record) and the SessionIssued event each brings.
+// AssumeRole call, by batch size: the call's record (about 2 KiB, naming
+// the role) and its SessionIssued record, as the server writes them.
 func BenchmarkAppendAuditEvents(b *testing.B) {
-	rec := make([]byte, 2048)
-	for i := range rec {
-		rec[i] = 'a' + byte(i%26)
+	call := func(seq int) []byte {
+		return fmt.Appendf(nil, `{"eventVersion":"1.11","userIdentity":{"type":"Root","principalId":"123456789012","arn":"arn:aws:iam::123456789012:root","accountId":"123456789012","accessKeyId":"AKIAEXAMPLE000000001"},"eventTime":"2026-11-26T14:02:50Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","awsRegion":"us-east-1","sourceIPAddress":"127.0.0.1","userAgent":"aws-sdk-go-v2/1.48.0 os/linux lang/go#1.26 md/GOOS#linux md/GOARCH#amd64 api/sts#1.52.0","requestParameters":{"roleArn":"arn:aws:iam::123456789012:role/bench","roleSessionName":"bench"},"responseElements":{"credentials":{"accessKeyId":"ASIA%016d","sessionToken":"HIDDEN_DUE_TO_SECURITY_REASONS","expiration":"Nov 26, 2026, 3:02:50 PM"},"assumedRoleUser":{"assumedRoleId":"AROA%016X:bench","arn":"arn:aws:sts::123456789012:assumed-role/bench/bench"}},"requestID":"%08x-%04x-4000-8000-%012x","eventID":"019a%04x-%04x-7000-8000-%012x","readOnly":false,"resources":[{"accountId":"123456789012","type":"AWS::IAM::Role","ARN":"arn:aws:iam::123456789012:role/bench"}],"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"123456789012","eventCategory":"Management","tlsDetails":{"clientProvidedHostHeader":"127.0.0.1:8080"}}`,
+			seq, seq*7919, seq*31, seq%65536, seq*104729, seq%65536, seq*13, seq*7)
+	}
+	issued := func(seq int) []byte {
+		return fmt.Appendf(nil, `{"eventVersion":"1.11","userIdentity":{"type":"AWSService","invokedBy":"castellan.amazonaws.com"},"eventTime":"2026-11-26T14:02:50Z","eventSource":"sts.amazonaws.com","eventName":"SessionIssued","awsRegion":"us-east-1","sourceIPAddress":"castellan.amazonaws.com","userAgent":"castellan.amazonaws.com","eventID":"019a%04x-%04x-7000-8000-%012x","readOnly":false,"eventType":"AwsServiceEvent","managementEvent":true,"recipientAccountId":"123456789012","serviceEventDetails":{"issuedBy":"AssumeRole","requestID":"%08x-%04x-4000-8000-%012x","principalArn":"arn:aws:sts::123456789012:assumed-role/bench/bench","sourceArn":"arn:aws:iam::123456789012:root","sessionName":"bench","sourceIPAddress":"127.0.0.1","expiration":"2026-11-26T15:02:50Z"},"eventCategory":"Management"}`,
+			seq%65536, seq*3, seq*104723, seq*31, seq%65536, seq*104729)
 	}
 	for _, n := range []int{1, 8, 64, 512} {
 		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
@@ -220,11 +224,11 @@ func BenchmarkAppendAuditEvents(b *testing.B) {
 					at := t0.Add(time.Duration(seq/256) * time.Second) // CloudTrail times are whole seconds
 					evs = append(evs, store.AuditEvent{
 						ID: fmt.Sprintf("ev-%012d-a", seq), Time: at, Name: "AssumeRole", Source: "sts.amazonaws.com",
-						Username: "alice", AccessKeyID: "AKIAEXAMPLE000000001", Record: rec,
+						Username: "root", AccessKeyID: "AKIAEXAMPLE000000001", Record: call(seq),
 						Resources: []store.AuditResource{{Type: "AWS::IAM::Role", Name: "bench"}, {Type: "AWS::IAM::Role", Name: "arn:aws:iam::123456789012:role/bench"}},
 					}, store.AuditEvent{
 						ID: fmt.Sprintf("ev-%012d-b", seq), Time: at, Name: "SessionIssued", Source: "sts.amazonaws.com",
-						Username: "bench", AccessKeyID: fmt.Sprintf("ASIA%016d", seq), Record: rec[:700],
+						Username: "bench", AccessKeyID: fmt.Sprintf("ASIA%016d", seq), Record: issued(seq),
 					})
 				}
 				if _, err := s.AppendAuditEvents(ctx, evs); err != nil {

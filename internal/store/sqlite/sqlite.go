@@ -65,6 +65,8 @@ type Store struct {
 	// auditBuf is AppendAuditEvents' reused segment buffer; only the
 	// transaction holding the one write connection touches it (audit.go).
 	auditBuf []byte
+	// packBuf is the compressed form of auditBuf, reused likewise.
+	packBuf []byte
 }
 
 // readStmts are the hot read queries, prepared once on the read pool

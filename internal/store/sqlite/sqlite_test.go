@@ -573,3 +573,32 @@ func TestWriterQueue(t *testing.T) {
 		t.Errorf("queued CreateUser = %v, want nil once the writer is free", err)
 	}
 }
+
+// TestPackRecords: packed blobs unpack to their records; plain blobs (as
+// written before compression) pass through.
+func TestPackRecords(t *testing.T) {
+	for _, plain := range [][]byte{[]byte(`{"a":1}`), []byte(`{"a":1}` + "\n" + `{"a":2}`), bytes.Repeat([]byte(`{"eventName":"GetCallerIdentity"}`+"\n"), 500)} {
+		packed := packRecords(nil, plain)
+		if packed[0] != recordsSnappy || len(plain) > 100 && len(packed) >= len(plain)/4 {
+			t.Errorf("packRecords(%d bytes) = %d bytes, marker %#x", len(plain), len(packed), packed[0])
+		}
+		for _, blob := range [][]byte{packed, plain} {
+			got, err := unpackRecords(blob)
+			if err != nil || !bytes.Equal(got, plain) {
+				t.Errorf("unpackRecords = %.40q, %v; want %.40q", got, err, plain)
+			}
+		}
+	}
+	if _, err := unpackRecords([]byte{recordsSnappy, 0xff, 0xff}); err == nil {
+		t.Error("unpackRecords accepted a corrupt blob")
+	}
+}
+
+// FuzzUnpackRecords: no stored blob makes the decoder panic.
+func FuzzUnpackRecords(f *testing.F) {
+	f.Add(packRecords(nil, []byte(`{"a":1}`+"\n"+`{"b":2}`)))
+	f.Add([]byte(`{"a":1}`))
+	f.Fuzz(func(t *testing.T, blob []byte) {
+		_, _ = unpackRecords(blob)
+	})
+}
