@@ -11,9 +11,11 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -432,6 +434,12 @@ func (l *Lifecycle) Flush(ctx context.Context) {
 	l.mu.Unlock()
 	var evs []*audit.Event
 	if len(issued) > 0 {
+		// Concurrent requests queue their issuances a little out of
+		// order; in issue order, refresh detection finds each one's
+		// predecessor in memory instead of asking the store.
+		slices.SortFunc(issued, func(a, b store.IssuedSession) int {
+			return cmp.Or(a.IssuedAt.Compare(b.IssuedAt), strings.Compare(a.AccessKeyID, b.AccessKeyID))
+		})
 		if err := l.st.RecordSessions(ctx, issued); err != nil {
 			l.log.Error("recording issued sessions", "sessions", len(issued), "err", err)
 			l.requeue(issued, nil, nil)

@@ -20,7 +20,7 @@ import (
 // key first uses, watch findings and the credential report (0040_audit).
 
 // Audit events are stored in segments (0041_audit_segments,
-// 0042_audit_keys): the events of one batch that share their second, name,
+// 0052_audit_keys): the events of one batch that share their second, name,
 // source, user name, read-only flag and resources are one row, with their
 // access key ids indexed in audit_keys.
 
@@ -367,7 +367,7 @@ type segmentRow struct {
 func (sg *segmentRow) key(i int) string {
 	if sg.keys == nil {
 		// No event has a key, or the segment was written before
-		// 0042_audit_keys with one key for all its events.
+		// 0052_audit_keys with one key for all its events.
 		return sg.accessKey
 	}
 	return sg.keys[i]
@@ -586,7 +586,7 @@ func (s *Store) ListSessions(ctx context.Context, opt store.SessionListOptions) 
 	return s.querySessions(ctx, s.r, "list sessions", q, args...)
 }
 
-// countActiveSessions reads the expiry index alone (0043).
+// countActiveSessions reads the expiry index alone (0053).
 const countActiveSessions = `SELECT count(*) FROM issued_sessions WHERE expires_at > ? AND revoked_at IS NULL`
 
 // CountActiveSessions implements store.SessionIndex.

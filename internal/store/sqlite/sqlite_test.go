@@ -541,6 +541,44 @@ func TestMigrationFixtures(t *testing.T) {
 	if diff := cmp.Diff(wantKeyring, keyring, opts); diff != "" {
 		t.Errorf("keyring mismatch (-want +got):\n%s", diff)
 	}
+
+	// 0051 fixture: old audit segments are found by their key (moved to
+	// audit_keys by 0052), and the session survives the table rebuild of
+	// 0054.
+	for _, tc := range []struct {
+		q    store.AuditQuery
+		want []string
+	}{
+		{store.AuditQuery{Attribute: store.AuditAccessKeyID, Value: "AKIAFIXTUREROOT00001", Limit: 10},
+			[]string{"00000000-0000-7000-8000-000000000003", "00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000001"}},
+		{store.AuditQuery{Attribute: store.AuditAccessKeyID, Value: "ASIAFIXTURESESSION01", Limit: 10}, []string{"00000000-0000-7000-8000-000000000004"}},
+		{store.AuditQuery{Attribute: store.AuditResourceName, Value: "r", Limit: 10}, []string{"00000000-0000-7000-8000-000000000003"}},
+	} {
+		p, err := s.LookupAuditEvents(ctx, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range p.Items {
+			got = append(got, e.ID)
+			if want := `{"eventID":"` + e.ID + `"}`; string(e.Record) != want || e.AccessKeyID != tc.q.Value && tc.q.Attribute == store.AuditAccessKeyID {
+				t.Errorf("event %s: record %s, key %s", e.ID, e.Record, e.AccessKeyID)
+			}
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("LookupAuditEvents(%s=%s) after migration (-want +got):\n%s", tc.q.Attribute, tc.q.Value, diff)
+		}
+	}
+	sess, err := s.GetSession(ctx, "ASIAFIXTURESESSION01")
+	if err != nil || sess.PrincipalARN != "arn:aws:sts::123456789012:assumed-role/r/s" || sess.LastUsedIP != "192.0.2.2" || !sess.FirstUsedAt.Equal(time.UnixMicro(1767323047000000)) {
+		t.Errorf("GetSession after migration = %+v, %v", sess, err)
+	}
+	if err := s.RecordSessions(ctx, []store.IssuedSession{{AccessKeyID: "ASIAFIXTURESESSION01", AccountID: "123456789012", Issuer: "x", PrincipalARN: "y"}}); err != nil {
+		t.Errorf("RecordSessions of a migrated key: %v", err)
+	}
+	if live, err := s.LiveSessions(ctx, sess.PrincipalARN, "s", time.UnixMicro(1767323050000000), ""); err != nil || len(live) != 1 {
+		t.Errorf("LiveSessions after migration = %v, %v", live, err)
+	}
 }
 
 // TestWriterQueue: writers wait for the one write connection rather than

@@ -1,4 +1,4 @@
--- 0042_audit_keys: the access key id leaves the segment key. Every issued
+-- 0052_audit_keys: the access key id leaves the segment key. Every issued
 -- credential has a key id of its own, so the SessionIssued events of a
 -- burst of AssumeRole calls were one segment (a row and four index
 -- entries) each; and events naming resources were single-event segments

@@ -1,4 +1,4 @@
--- 0043_sessions_indexes: fewer, better index entries per issued session.
+-- 0053_sessions_indexes: fewer, better index entries per issued session.
 -- issued_sessions_recent (0051) serves every lookup by principal and
 -- session name, so issued_sessions_principal only cost an insert per
 -- issuance. The expiry index carries revoked_at, so counting the active
