@@ -72,14 +72,7 @@ func BenchmarkAssumeRoleHTTP(b *testing.B) {
 			per := max(b.N/rounds, 50)
 			var gciT, arT time.Duration
 			b.ResetTimer()
-			for i := range rounds {
-				first, second := func() { gciT += replay(b, addr, gci, 4*per, conns) }, func() { arT += replay(b, addr, ar, per, conns) }
-				if i%2 == 1 {
-					first, second = second, first
-				}
-				first()
-				second()
-			}
+			alternate(rounds, func() { gciT += replay(b, addr, gci, 4*per, conns) }, func() { arT += replay(b, addr, ar, per, conns) })
 			b.StopTimer()
 			n := float64(rounds * per)
 			b.ReportMetric(float64(gciT.Nanoseconds())/(4*n), "gci-ns/op")

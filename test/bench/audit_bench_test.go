@@ -31,14 +31,7 @@ func BenchmarkGetCallerIdentityAudit(b *testing.B) {
 		*cpu += cpuTime() - c0
 	}
 	b.ResetTimer()
-	for i := range rounds {
-		first, second := func() { run(offAddr, offReq, &offT, &offCPU) }, func() { run(onAddr, onReq, &onT, &onCPU) }
-		if i%2 == 1 {
-			first, second = second, first
-		}
-		first()
-		second()
-	}
+	alternate(rounds, func() { run(offAddr, offReq, &offT, &offCPU) }, func() { run(onAddr, onReq, &onT, &onCPU) })
 	b.StopTimer()
 	n := float64(rounds * per)
 	b.ReportMetric(float64(offT.Nanoseconds())/n, "off-ns/op")
@@ -59,4 +52,19 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// alternate runs x and y in turns, rounds times each, swapping which goes
+// first every round, so load from other processes falls on both alike.
+func alternate(rounds int, x, y func()) {
+	for i := range rounds {
+		if i%2 == 1 {
+			x, y = y, x
+		}
+		x()
+		y()
+		if i%2 == 1 {
+			x, y = y, x
+		}
+	}
 }
