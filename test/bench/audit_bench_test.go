@@ -58,13 +58,12 @@ func cpuTime() time.Duration {
 // first every round, so load from other processes falls on both alike.
 func alternate(rounds int, x, y func()) {
 	for i := range rounds {
-		if i%2 == 1 {
-			x, y = y, x
-		}
-		x()
-		y()
-		if i%2 == 1 {
-			x, y = y, x
+		if i%2 == 0 {
+			x()
+			y()
+		} else {
+			y()
+			x()
 		}
 	}
 }
