@@ -253,6 +253,17 @@ func (a *Auditor) enqueue(e *entry) bool {
 	return true
 }
 
+// depth is the longest lane queue, in records.
+func (a *Auditor) depth() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, l := range a.lanes {
+		n = max(n, l.queued)
+	}
+	return n
+}
+
 func (a *Auditor) fullLocked() bool {
 	for _, l := range a.lanes {
 		if l.queued >= a.maxQueue {
@@ -365,7 +376,7 @@ func (a *Auditor) run(l *lane) {
 			continue
 		}
 		a.write(l, batch)
-		a.obs.QueueDepth(0)
+		a.obs.QueueDepth(a.depth())
 	}
 }
 
@@ -503,13 +514,13 @@ func (a *Auditor) setHealthy(l *lane, ok bool) {
 	if l.healthy.Swap(ok) != ok && ok {
 		a.log.Info("audit sink writable again", "sink", l.sink.Name())
 	}
-	any := false
+	up := false
 	for _, o := range a.lanes {
-		any = any || o.healthy.Load()
+		up = up || o.healthy.Load()
 	}
-	if a.healthy.Swap(any) != any {
-		a.obs.Healthy(any)
-		if any {
+	if a.healthy.Swap(up) != up {
+		a.obs.Healthy(up)
+		if up {
 			a.log.Info("audit sinks writable again")
 		} else {
 			a.log.Error("no audit sink can write: mutating calls fail closed")
