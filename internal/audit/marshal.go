@@ -2,6 +2,8 @@ package audit
 
 import (
 	"encoding/json"
+	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -9,10 +11,12 @@ import (
 )
 
 // Marshal returns the record's JSON (one line, no newline). It writes the
-// fixed fields directly (every request pays for this: reflection-based
-// encoding cost as much as the rest of the audit path) and the free-form
-// maps with encoding/json. The output is what json.Marshal would produce
-// for Event, minus HTML escaping.
+// record directly (every request pays for this: reflection-based encoding
+// cost as much as the rest of the audit path). The output is what
+// json.Marshal would produce for Event, except in the strings of the fixed
+// fields, which are not HTML-escaped and have \b and \f as \u0008 and
+// \u000c. The free-form maps are exactly json.Marshal's, HTML escaping
+// included, as when encoding/json wrote them.
 func (e *Event) Marshal() ([]byte, error) {
 	return e.appendJSON(make([]byte, 0, 1024))
 }
@@ -175,15 +179,238 @@ func appendTime(b []byte, t time.Time) []byte {
 	return append(b, '"')
 }
 
+// appendMap writes m exactly as json.Marshal would (keys sorted, HTML
+// escaped), without reflection for the values events carry: encoding/json
+// cost as much as the rest of the record on every request. Anything else
+// goes through encoding/json, whose output for a value does not depend on
+// where the value sits.
 func appendMap(b []byte, m map[string]any) ([]byte, error) {
+	return appendMapDepth(b, m, 0)
+}
+
+// maxFastDepth bounds appendValue's recursion. A deeper value (in practice
+// a map that contains itself) goes to encoding/json, which reports the
+// cycle as json.Marshal of the whole map would rather than overflowing the
+// stack.
+const maxFastDepth = 64
+
+// sortedKeysInline is how many keys appendMapDepth sorts without
+// allocating: the maps of an event have a handful of members.
+const sortedKeysInline = 16
+
+func appendMapDepth(b []byte, m map[string]any, depth int) ([]byte, error) {
 	if m == nil {
 		return append(b, "null"...), nil
 	}
-	mb, err := json.Marshal(m)
+	if depth > maxFastDepth {
+		return appendJSONValue(b, m)
+	}
+	var inline [sortedKeysInline]string
+	keys := inline[:0]
+	if len(m) > len(inline) {
+		keys = make([]string, 0, len(m))
+	}
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	var err error
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendHTMLString(b, k)
+		b = append(b, ':')
+		if b, err = appendValue(b, m[k], depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendValue writes v as json.Marshal would.
+func appendValue(b []byte, v any, depth int) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendHTMLString(b, v), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int8:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int16:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int32:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case uint:
+		return strconv.AppendUint(b, uint64(v), 10), nil
+	case uint8:
+		return strconv.AppendUint(b, uint64(v), 10), nil
+	case uint16:
+		return strconv.AppendUint(b, uint64(v), 10), nil
+	case uint32:
+		return strconv.AppendUint(b, uint64(v), 10), nil
+	case uint64:
+		return strconv.AppendUint(b, v, 10), nil
+	case float64:
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return appendJSONValue(b, v) // for encoding/json's error
+		}
+		return appendFloat64(b, v), nil
+	case Date:
+		// What encoding/json makes of MarshalText's result; the layout
+		// writes nothing that needs escaping.
+		b = append(b, '"')
+		b = time.Time(v).UTC().AppendFormat(b, dateLayout)
+		return append(b, '"'), nil
+	case map[string]any:
+		return appendMapDepth(b, v, depth)
+	case []any:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		if depth > maxFastDepth {
+			return appendJSONValue(b, v)
+		}
+		b = append(b, '[')
+		var err error
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendValue(b, x, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case []string:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, s := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendHTMLString(b, s)
+		}
+		return append(b, ']'), nil
+	case []map[string]any:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		var err error
+		for i, m := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendMapDepth(b, m, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	}
+	return appendJSONValue(b, v)
+}
+
+// appendJSONValue is the fallback: encoding/json's reflection.
+func appendJSONValue(b []byte, v any) ([]byte, error) {
+	vb, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	return append(b, mb...), nil
+	return append(b, vb...), nil
+}
+
+// appendFloat64 formats a finite f as encoding/json does (ES6 number to
+// string: exponent form below 1e-6 and from 1e21, exponents unpadded).
+func appendFloat64(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// safeASCII marks the ASCII bytes a JSON string holds as they are: not
+// control characters, '"' or '\\'. htmlSafe also leaves out '<', '>' and
+// '&', as encoding/json does when it escapes HTML. A lookup is cheaper than
+// the comparisons on every byte of every string of every record.
+var safeASCII, htmlSafe = func() (plain, html [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}()
+
+// appendHTMLString writes s as encoding/json does for the maps of an
+// event: unlike appendString (kept as it was for the fixed fields), it
+// escapes <, > and & and uses \b and \f.
+func appendHTMLString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if htmlSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 const hexDigits = "0123456789abcdef"
@@ -197,7 +424,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if safeASCII[c] {
 				i++
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -51,8 +52,13 @@ func LowerCamel(name string) string {
 // "Jan 2, 2006, 3:04:05 PM" form.
 type Date time.Time
 
+// dateLayout is CloudTrail's form of times in responseElements.
+const dateLayout = "Jan 2, 2006, 3:04:05 PM"
+
+// MarshalText implements encoding.TextMarshaler: the time in UTC, in
+// CloudTrail's form.
 func (d Date) MarshalText() ([]byte, error) {
-	return []byte(time.Time(d).UTC().Format("Jan 2, 2006, 3:04:05 PM")), nil
+	return time.Time(d).UTC().AppendFormat(nil, dateLayout), nil
 }
 
 // Time returns the time.
@@ -61,8 +67,16 @@ func (d Date) Time() time.Time { return time.Time(d) }
 // Elements converts an operation's result into responseElements: struct
 // fields by their XML (else Go) name in lower camel case, secrets left out,
 // times in CloudTrail's form. It returns nil for a nil or empty result.
+//
+// It runs for every mutating call, so what reflection can settle once per
+// type (member names, which members are secret, how to convert a value) is
+// settled in a plan cached per type; only the values are walked per call.
 func Elements(v any) map[string]any {
-	out, _ := elements(reflect.ValueOf(v), 0).(map[string]any)
+	if v == nil {
+		return nil
+	}
+	rv := reflect.ValueOf(v)
+	out, _ := planOf(rv.Type()).value(rv, 0).(map[string]any)
 	if len(out) == 0 {
 		return nil
 	}
@@ -71,32 +85,92 @@ func Elements(v any) map[string]any {
 
 var (
 	timeType     = reflect.TypeFor[time.Time]()
+	timePtrType  = reflect.TypeFor[*time.Time]()
 	marshalerTyp = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
+// maxDepth is how deep Elements goes into a result; deeper members are left
+// out.
 const maxDepth = 8
 
-func elements(v reflect.Value, depth int) any {
-	if depth > maxDepth || !v.IsValid() {
-		return nil
+// planKind is what Elements makes of a value of some type.
+type planKind uint8
+
+const (
+	planNone     planKind = iota // left out: blobs, funcs, channels, complex numbers…
+	planIndirect                 // pointer or interface: the value it holds
+	planTime                     // a time.Time (or a type defined on it): a Date
+	planStruct                   // a map of the exported members
+	planList                     // slice or array: a []any
+	planMap                      // map with string keys: a map[string]any
+	planMapOther                 // map with other keys, which name nothing: an empty map
+	planText                     // string type with MarshalText: kept, to marshal (or redact) itself
+	planString                   // other strings
+	planBool                     // bool
+	planInt                      // signed integers, as int64
+	planUint                     // unsigned integers, as uint64
+	planFloat                    // floats, as float64
+)
+
+// plan is how Elements converts values of one type. Plans are immutable
+// once published in plans.
+type plan struct {
+	kind   planKind
+	elem   *plan // planIndirect (pointers only), planList, planMap
+	fields []fieldPlan
+}
+
+// fieldPlan is a struct member that may enter responseElements.
+type fieldPlan struct {
+	index    int
+	key      string // lower camel name; unused when embedded
+	embedded bool   // an embedded struct, whose members are merged in
+	plan     *plan
+}
+
+var (
+	plans   sync.Map // reflect.Type → *plan
+	plansMu sync.Mutex
+)
+
+// planOf returns the plan for t, building it (and those of the types it
+// refers to) on first use.
+func planOf(t reflect.Type) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
 	}
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return nil
-		}
-		v = v.Elem()
+	plansMu.Lock()
+	defer plansMu.Unlock()
+	// Plans of recursive types refer to themselves, so a plan is published
+	// only once every plan it leads to is complete.
+	building := map[reflect.Type]*plan{}
+	p := buildPlan(t, building)
+	for t, p := range building {
+		plans.Store(t, p)
 	}
-	if v.Kind() == reflect.Struct && v.Type().ConvertibleTo(timeType) {
-		t := v.Convert(timeType).Interface().(time.Time)
-		if t.IsZero() {
-			return nil
-		}
-		return Date(t)
+	return p
+}
+
+func buildPlan(t reflect.Type, building map[reflect.Type]*plan) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
 	}
-	switch v.Kind() {
+	if p, ok := building[t]; ok {
+		return p
+	}
+	p := &plan{}
+	building[t] = p
+	switch t.Kind() {
+	case reflect.Pointer:
+		p.kind, p.elem = planIndirect, buildPlan(t.Elem(), building)
+	case reflect.Interface:
+		p.kind = planIndirect
 	case reflect.Struct:
-		m := map[string]any{}
-		t := v.Type()
+		if t.ConvertibleTo(timeType) {
+			p.kind = planTime
+			break
+		}
+		p.kind = planStruct
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
 			if !f.IsExported() {
@@ -116,64 +190,129 @@ func elements(v reflect.Value, depth int) any {
 				}
 			}
 			if f.Anonymous && f.Type.Kind() == reflect.Struct {
-				if sub, ok := elements(v.Field(i), depth+1).(map[string]any); ok {
-					for k, x := range sub {
-						m[k] = x
-					}
-				}
+				p.fields = append(p.fields, fieldPlan{index: i, embedded: true, plan: buildPlan(f.Type, building)})
 				continue
 			}
 			if Secret(name) || strings.EqualFold(name, "XMLName") {
 				continue
 			}
-			x := elements(v.Field(i), depth+1)
-			if x == nil {
-				continue
-			}
-			m[LowerCamel(name)] = x
+			p.fields = append(p.fields, fieldPlan{index: i, key: LowerCamel(name), plan: buildPlan(f.Type, building)})
 		}
-		return m
 	case reflect.Slice, reflect.Array:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return nil // blobs (QR codes, report content) stay out
+		if t.Elem().Kind() == reflect.Uint8 {
+			break // blobs (QR codes, report content) stay out
 		}
-		if v.Len() == 0 {
+		p.kind, p.elem = planList, buildPlan(t.Elem(), building)
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String {
+			p.kind = planMapOther
+			break
+		}
+		p.kind, p.elem = planMap, buildPlan(t.Elem(), building)
+	case reflect.String:
+		p.kind = planString
+		if t.Implements(marshalerTyp) {
+			p.kind = planText
+		}
+	case reflect.Bool:
+		p.kind = planBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		p.kind = planInt
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		p.kind = planUint
+	case reflect.Float32, reflect.Float64:
+		p.kind = planFloat
+	}
+	return p
+}
+
+// value converts v, of the plan's type, found depth levels into the result.
+func (p *plan) value(v reflect.Value, depth int) any {
+	if depth > maxDepth {
+		return nil
+	}
+	switch p.kind {
+	case planIndirect:
+		if v.IsNil() {
 			return nil
 		}
-		out := make([]any, 0, v.Len())
-		for i := 0; i < v.Len(); i++ {
-			out = append(out, elements(v.Index(i), depth+1))
+		v = v.Elem()
+		if p.elem != nil {
+			return p.elem.value(v, depth)
+		}
+		return planOf(v.Type()).value(v, depth)
+	case planTime:
+		var t time.Time
+		if v.CanAddr() {
+			// Through a pointer, without copying the time to the heap.
+			t = *v.Addr().Convert(timePtrType).Interface().(*time.Time)
+		} else {
+			t = v.Convert(timeType).Interface().(time.Time)
+		}
+		if t.IsZero() {
+			return nil
+		}
+		return Date(t)
+	case planStruct:
+		m := make(map[string]any, len(p.fields))
+		for _, f := range p.fields {
+			x := f.plan.value(v.Field(f.index), depth+1)
+			if f.embedded {
+				if sub, ok := x.(map[string]any); ok {
+					for k, y := range sub {
+						m[k] = y
+					}
+				}
+				continue
+			}
+			if x != nil {
+				m[f.key] = x
+			}
+		}
+		return m
+	case planList:
+		n := v.Len()
+		if n == 0 {
+			return nil
+		}
+		out := make([]any, n)
+		for i := range n {
+			out[i] = p.elem.value(v.Index(i), depth+1)
 		}
 		return out
-	case reflect.Map:
+	case planMap:
 		if v.Len() == 0 {
 			return nil
 		}
-		m := map[string]any{}
+		m := make(map[string]any, v.Len())
 		it := v.MapRange()
 		for it.Next() {
-			k := it.Key()
-			if k.Kind() != reflect.String || Secret(k.String()) {
+			k := it.Key().String()
+			if Secret(k) {
 				continue
 			}
-			m[k.String()] = elements(it.Value(), depth+1)
+			m[k] = p.elem.value(it.Value(), depth+1)
 		}
 		return m
-	case reflect.String:
-		if v.Type().Implements(marshalerTyp) {
-			return v.Interface()
+	case planMapOther:
+		if v.Len() == 0 {
+			return nil
 		}
-		if v.String() == "" {
+		return map[string]any{}
+	case planText:
+		return v.Interface()
+	case planString:
+		if v.Len() == 0 {
 			return nil
 		}
 		return v.String()
-	case reflect.Bool:
+	case planBool:
 		return v.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+	case planInt:
 		return v.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	case planUint:
 		return v.Uint()
-	case reflect.Float32, reflect.Float64:
+	case planFloat:
 		return v.Float()
 	}
 	return nil
