@@ -5,7 +5,6 @@
 package secret
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 )
@@ -34,8 +33,34 @@ func (s String) Reveal() string { return s.v }
 func (s String) IsZero() bool { return s.v == "" }
 
 // Equal compares two secrets in constant time.
-func (s String) Equal(o String) bool {
-	return subtle.ConstantTimeCompare([]byte(s.v), []byte(o.v)) == 1
+func (s String) Equal(o String) bool { return Equal(s.v, o.v) }
+
+// Equal reports whether a and b are equal, in a time that depends only on
+// their lengths. It reads eight bytes at a time: subtle.ConstantTimeCompare
+// goes byte by byte, which for a session token (about 1 KiB, compared on
+// every request signed with temporary credentials) was a quarter of the
+// verification.
+func Equal(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var acc uint64
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		acc |= load64(a[i:]) ^ load64(b[i:])
+	}
+	for ; i < len(a); i++ {
+		acc |= uint64(a[i] ^ b[i])
+	}
+	// Only the verdict leaves the loop: no branch depends on where they differ.
+	return acc == 0
+}
+
+// load64 reads s[0:8] little-endian (the compiler makes it one load).
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // String implements fmt.Stringer without revealing the secret.

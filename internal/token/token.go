@@ -17,7 +17,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -303,7 +302,7 @@ func (k *Keyring) Open(accessKeyID, token string) (*identity.Session, error) {
 	c, ok := k.cache[accessKeyID]
 	k.cacheMu.RUnlock()
 	var s *identity.Session
-	if ok && len(c.token) == len(token) && subtle.ConstantTimeCompare([]byte(c.token), []byte(token)) == 1 {
+	if ok && secret.Equal(c.token, token) {
 		s = c.session
 	} else {
 		var err error
