@@ -39,8 +39,8 @@ type Observer interface {
 
 // Limits of the Auditor.
 const (
-	// DefaultQueueSize bounds the events waiting for the writer; a full
-	// queue makes Emit wait (backpressure), never drop.
+	// DefaultQueueSize bounds the events waiting in a lane; a full lane
+	// makes Emit wait (backpressure), never drop.
 	DefaultQueueSize = 65536
 	// lingerBatch and lingerMax: a batch with no waiting (durable) event
 	// waits up to lingerMax for lingerBatch events before it is written.
@@ -50,7 +50,7 @@ const (
 	// nobody waits for it (LookupEvents syncs), and its commits (the
 	// store's, with their indexes) cost more than the file's.
 	trailLinger = 100 * time.Millisecond
-	// recheckInterval is how often an unhealthy Auditor re-checks its sinks.
+	// recheckInterval is how often an unhealthy lane retries its sink.
 	recheckInterval = time.Second
 )
 
@@ -60,8 +60,10 @@ var ErrUnavailable = errors.New("audit: no audit sink can write")
 
 // Config configures an Auditor.
 type Config struct {
-	// Sinks are the durable sinks: an event counts as written once one of
-	// them has it. Each batch goes to all of them, concurrently.
+	// Sinks are the durable sinks, fastest to acknowledge first: an event
+	// counts as written once one of them has it. Every event goes to all
+	// of them, each sink on its own lane; the sinks after the first gather
+	// larger batches while an earlier one is healthy.
 	Sinks []Sink
 	// Followers receive each batch after it is durable, best effort (the
 	// webhook). They must not block: they queue.
