@@ -15,7 +15,8 @@ const syncProcs = 2
 // run. Measured with BenchmarkAssumeRoleHTTP: on 2 CPUs, AssumeRole went
 // from about 130% to 170% CPU use and from 0.21x to 0.25x of
 // GetCallerIdentity's rate. The server calls it at start (`castellan
-// serve`); it changes process-wide state, so library code never does.
+// serve`, with auditing on); it changes process-wide state, so library
+// code never does.
 func TuneProcs(getenv func(string) string) int {
 	if getenv("GOMAXPROCS") != "" {
 		return runtime.GOMAXPROCS(0)

@@ -32,7 +32,9 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 			cfg.RootSecretAccessKey = streams.Getenv("CASTELLAN_ROOT_SECRET_ACCESS_KEY")
 			auditSecrets(&cfg.Audit, streams.Getenv) // auditflags.go
 			log := newLogger(streams.Stderr, cfg.LogLevel, cfg.LogFormat)
-			log.Debug("runtime", "gomaxprocs", app.TuneProcs(streams.Getenv))
+			if cfg.Audit.Enabled {
+				log.Debug("runtime", "gomaxprocs", app.TuneProcs(streams.Getenv))
+			}
 			a, err := app.New(cmd.Context(), cfg, app.Options{Logger: log})
 			if err != nil {
 				return err

@@ -68,6 +68,7 @@ func BenchmarkAssumeRoleHTTP(b *testing.B) {
 	ar := signedFor(b, addr, creds, "sts", url.Values{"Action": {"AssumeRole"}, "Version": {"2011-06-15"}, "RoleArn": {roleARN}, "RoleSessionName": {"bench"}}.Encode())
 	for _, conns := range []int{8, 32} {
 		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
+			serveProcs(b) // here: the testing package resets GOMAXPROCS for each run
 			const rounds = 10
 			per := max(b.N/rounds, 50)
 			var gciT, arT time.Duration

@@ -19,6 +19,7 @@ import (
 // alternating), so load from other processes falls on both alike; the
 // result reports each one's ns/op and their requests-per-second ratio.
 func BenchmarkGetCallerIdentityAudit(b *testing.B) {
+	serveProcs(b)
 	offAddr, offCreds, _ := startApp(b, func(c *config.Config) { c.Audit.Enabled = false })
 	onAddr, onCreds, _ := startApp(b)
 	offReq, onReq := signedRequest(b, offAddr, offCreds), signedRequest(b, onAddr, onCreds)

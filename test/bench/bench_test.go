@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,18 @@ import (
 )
 
 const gciBody = "Action=GetCallerIdentity&Version=2011-06-15"
+
+// serveProcs runs the rest of this run of b with the GOMAXPROCS `castellan
+// serve` sets when auditing (app.TuneProcs), restoring the default after:
+// the benchmarks of audited calls measure the server as it runs, the
+// others (and their bare baselines) run with the runtime's default. Call
+// it in the function that measures: the testing package resets GOMAXPROCS
+// before each run.
+func serveProcs(b *testing.B) {
+	old := runtime.GOMAXPROCS(0)
+	app.TuneProcs(os.Getenv)
+	b.Cleanup(func() { runtime.GOMAXPROCS(old) })
+}
 
 // startApp starts a Castellan server on loopback and returns its address
 // and root credentials.
