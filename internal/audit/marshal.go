@@ -358,86 +358,45 @@ var safeASCII, htmlSafe = func() (plain, html [utf8.RuneSelf]bool) {
 	return plain, html
 }()
 
-// appendHTMLString writes s as encoding/json does for the maps of an
-// event: unlike appendString (kept as it was for the fixed fields), it
-// escapes <, > and & and uses \b and \f.
-func appendHTMLString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if htmlSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 const hexDigits = "0123456789abcdef"
 
 // appendString writes s as a JSON string: quotes, backslashes and control
 // characters escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029
-// escaped (as encoding/json does).
-func appendString(b []byte, s string) []byte {
+// escaped (as encoding/json does). It serves the fixed fields of a record,
+// which keep their historical form: <, > and & as they are, \b and \f as
+// \u0008 and \u000c.
+func appendString(b []byte, s string) []byte { return appendJSONString(b, s, &safeASCII, false) }
+
+// appendHTMLString writes s exactly as encoding/json does, for the maps of
+// an event: <, > and & escaped, \b and \f in their short forms.
+func appendHTMLString(b []byte, s string) []byte { return appendJSONString(b, s, &htmlSafe, true) }
+
+// appendJSONString is appendString and appendHTMLString: safe marks the
+// ASCII bytes written as they are, short selects \b and \f.
+func appendJSONString(b []byte, s string, safe *[utf8.RuneSelf]bool, short bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if safeASCII[c] {
+			if safe[c] {
 				i++
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
+			switch {
+			case c == '"' || c == '\\':
 				b = append(b, '\\', c)
-			case '\n':
+			case c == '\n':
 				b = append(b, '\\', 'n')
-			case '\r':
+			case c == '\r':
 				b = append(b, '\\', 'r')
-			case '\t':
+			case c == '\t':
 				b = append(b, '\\', 't')
+			case short && c == '\b':
+				b = append(b, '\\', 'b')
+			case short && c == '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}

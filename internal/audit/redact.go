@@ -176,18 +176,9 @@ func buildPlan(t reflect.Type, building map[reflect.Type]*plan) *plan {
 			if !f.IsExported() {
 				continue
 			}
-			name := f.Name
-			if tag := f.Tag.Get("xml"); tag != "" {
-				tn, _, _ := strings.Cut(tag, ",")
-				if tn == "-" {
-					continue
-				}
-				if j := strings.LastIndexByte(tn, '>'); j >= 0 {
-					tn = tn[j+1:]
-				}
-				if tn != "" {
-					name = tn
-				}
+			name, ok := elementName(f)
+			if !ok {
+				continue
 			}
 			if f.Anonymous && f.Type.Kind() == reflect.Struct {
 				p.fields = append(p.fields, fieldPlan{index: i, embedded: true, plan: buildPlan(f.Type, building)})
@@ -316,4 +307,25 @@ func (p *plan) value(v reflect.Value, depth int) any {
 		return v.Float()
 	}
 	return nil
+}
+
+// elementName is the responseElements key of a result field: its xml tag's
+// last element name (as the XML response names it), else the field name;
+// false for a field the XML leaves out (xml:"-").
+func elementName(f reflect.StructField) (string, bool) {
+	tag := f.Tag.Get("xml")
+	if tag == "" {
+		return f.Name, true
+	}
+	tn, _, _ := strings.Cut(tag, ",")
+	if tn == "-" {
+		return "", false
+	}
+	if j := strings.LastIndexByte(tn, '>'); j >= 0 {
+		tn = tn[j+1:]
+	}
+	if tn == "" {
+		return f.Name, true
+	}
+	return tn, true
 }

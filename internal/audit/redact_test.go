@@ -41,18 +41,9 @@ func elementsReference(v reflect.Value, depth int) any {
 			if !f.IsExported() {
 				continue
 			}
-			name := f.Name
-			if tag := f.Tag.Get("xml"); tag != "" {
-				tn, _, _ := strings.Cut(tag, ",")
-				if tn == "-" {
-					continue
-				}
-				if j := strings.LastIndexByte(tn, '>'); j >= 0 {
-					tn = tn[j+1:]
-				}
-				if tn != "" {
-					name = tn
-				}
+			name, ok := elementName(f)
+			if !ok {
+				continue
 			}
 			if f.Anonymous && f.Type.Kind() == reflect.Struct {
 				if sub, ok := elementsReference(v.Field(i), depth+1).(map[string]any); ok {
