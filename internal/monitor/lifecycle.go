@@ -563,30 +563,7 @@ func (l *Lifecycle) Sweep(ctx context.Context) {
 		l.m.SetActiveSessions(n)
 	}
 	if l.notice > 0 {
-		expiring, err := l.st.ListSessions(ctx, store.SessionListOptions{Now: now, ExpiresBefore: now.Add(l.notice)})
-		if err != nil {
-			l.log.Error("listing expiring sessions", "err", err)
-			expiring = nil
-		}
-		var soon []string
-		byID := map[string]store.IssuedSession{}
-		for _, x := range expiring {
-			soon = append(soon, x.AccessKeyID)
-			byID[x.AccessKeyID] = x
-		}
-		added, err := l.st.SyncWatchFindings(ctx, RuleSessionExpiring, soon, now)
-		if err != nil {
-			l.log.Error("syncing expiry notices", "err", err)
-		}
-		var evs []*audit.Event
-		for _, id := range added {
-			x := byID[id]
-			evs = append(evs, l.finding(now, RuleSessionExpiring, "sts.amazonaws.com", sessionUser(x), id, map[string]any{
-				"principalArn": x.PrincipalARN, "sessionName": x.SessionName,
-				"expiration": x.Expires.Format(time.RFC3339), "expiresInSeconds": int64(x.Expires.Sub(now).Seconds()),
-			}))
-		}
-		l.report(ctx, evs)
+		l.noticeExpiring(ctx, now)
 	}
 	if _, err := l.st.PruneSessions(ctx, now.Add(-sessionKeep)); err != nil {
 		l.log.Warn("pruning sessions", "err", err)
@@ -599,6 +576,36 @@ func (l *Lifecycle) Sweep(ctx context.Context) {
 			l.log.Info("pruned audit events past the retention", "events", n)
 		}
 	}
+}
+
+// noticeExpiring reports, once each, the sessions that expire within the
+// notice. On a failed read it reports nothing: syncing the findings with an
+// empty list would forget the notices already sent and send them again.
+func (l *Lifecycle) noticeExpiring(ctx context.Context, now time.Time) {
+	expiring, err := l.st.ListSessions(ctx, store.SessionListOptions{Now: now, ExpiresBefore: now.Add(l.notice)})
+	if err != nil {
+		l.log.Error("listing expiring sessions", "err", err)
+		return
+	}
+	soon := make([]string, 0, len(expiring))
+	byID := make(map[string]store.IssuedSession, len(expiring))
+	for _, x := range expiring {
+		soon = append(soon, x.AccessKeyID)
+		byID[x.AccessKeyID] = x
+	}
+	added, err := l.st.SyncWatchFindings(ctx, RuleSessionExpiring, soon, now)
+	if err != nil {
+		l.log.Error("syncing expiry notices", "err", err)
+	}
+	var evs []*audit.Event
+	for _, id := range added {
+		x := byID[id]
+		evs = append(evs, l.finding(now, RuleSessionExpiring, "sts.amazonaws.com", sessionUser(x), id, map[string]any{
+			"principalArn": x.PrincipalARN, "sessionName": x.SessionName,
+			"expiration": x.Expires.Format(time.RFC3339), "expiresInSeconds": int64(x.Expires.Sub(now).Seconds()),
+		}))
+	}
+	l.report(ctx, evs)
 }
 
 // revocationSettle is how long after a revocation a sweep must start for
