@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/identity"
-	"github.com/castellan-sts/castellan/internal/xmlesc"
 )
 
 // Service implements STS.
@@ -76,14 +75,9 @@ type GetCallerIdentityOutput struct {
 // AppendXML writes the result without reflection: GetCallerIdentity is the
 // most frequent call (health checks, EKS tokens, every doctor run).
 func (o *GetCallerIdentityOutput) AppendXML(b []byte) []byte {
-	b = append(b, "<UserId>"...)
-	b = xmlesc.Append(b, o.UserID)
-	b = append(b, "</UserId><Account>"...)
-	b = xmlesc.Append(b, o.Account)
-	b = append(b, "</Account><Arn>"...)
-	b = xmlesc.Append(b, o.Arn)
-	b = append(b, "</Arn>"...)
-	return b
+	b = appendElem(b, "UserId", o.UserID)
+	b = appendElem(b, "Account", o.Account)
+	return appendElem(b, "Arn", o.Arn)
 }
 
 // GetCallerIdentity returns who the caller is. It always succeeds for an
