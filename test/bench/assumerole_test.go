@@ -1,12 +1,10 @@
 package bench
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,29 +13,13 @@ import (
 
 // signedFor returns the bytes of a signed query-protocol POST with body.
 func signedFor(b *testing.B, addr string, c sigv4.Credentials, service, body string) []byte {
-	b.Helper()
-	r, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	if err := sigv4.Sign(r, []byte(body), c, "us-east-1", service, time.Now()); err != nil {
-		b.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := r.Write(&buf); err != nil {
-		b.Fatal(err)
-	}
-	return buf.Bytes()
+	return wire(b, newSigned(b, addr, c, service, body, formHeaders))
 }
 
 // do sends one signed request and fails unless it answers 200.
 func do(b *testing.B, addr string, c sigv4.Credentials, service string, params url.Values) {
 	b.Helper()
-	body := params.Encode()
-	r, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	if err := sigv4.Sign(r, []byte(body), c, "us-east-1", service, time.Now()); err != nil {
-		b.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(r)
+	resp, err := http.DefaultClient.Do(newSigned(b, addr, c, service, params.Encode(), formHeaders))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -74,15 +74,34 @@ func startApp(b *testing.B, mutate ...func(*config.Config)) (addr string, creds 
 // signedRequest returns the bytes of a signed GetCallerIdentity POST, as
 // aws-sdk-go-v2 shapes it.
 func signedRequest(b *testing.B, addr string, c sigv4.Credentials) []byte {
+	return wire(b, newSigned(b, addr, c, "sts", gciBody, map[string]string{
+		"Content-Type":          "application/x-www-form-urlencoded",
+		"Amz-Sdk-Invocation-Id": "0b8b2b4c-6e36-4b5e-9a0a-3d2d6f1e2f11",
+		"Amz-Sdk-Request":       "attempt=1; max=3",
+		"User-Agent":            "aws-sdk-go-v2/1.48.0 os/linux lang/go#1.26 md/GOOS#linux md/GOARCH#amd64 api/sts#1.52.0",
+	}))
+}
+
+// formHeaders are the headers of a plain query-protocol POST.
+var formHeaders = map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+// newSigned returns a query-protocol POST of body to addr with headers,
+// signed for service.
+func newSigned(b *testing.B, addr string, c sigv4.Credentials, service, body string, headers map[string]string) *http.Request {
 	b.Helper()
-	r, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(gciBody))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Amz-Sdk-Invocation-Id", "0b8b2b4c-6e36-4b5e-9a0a-3d2d6f1e2f11")
-	r.Header.Set("Amz-Sdk-Request", "attempt=1; max=3")
-	r.Header.Set("User-Agent", "aws-sdk-go-v2/1.48.0 os/linux lang/go#1.26 md/GOOS#linux md/GOARCH#amd64 api/sts#1.52.0")
-	if err := sigv4.Sign(r, []byte(gciBody), c, "us-east-1", "sts", time.Now()); err != nil {
+	r, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
+	for k, v := range headers {
+		r.Header.Set(k, v)
+	}
+	if err := sigv4.Sign(r, []byte(body), c, "us-east-1", service, time.Now()); err != nil {
 		b.Fatal(err)
 	}
+	return r
+}
+
+// wire returns the bytes of r as sent.
+func wire(b *testing.B, r *http.Request) []byte {
+	b.Helper()
 	var buf bytes.Buffer
 	if err := r.Write(&buf); err != nil {
 		b.Fatal(err)
