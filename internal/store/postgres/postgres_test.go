@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	neturl "net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -446,24 +444,14 @@ func TestMigrationFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fixtures, err := filepath.Glob("testdata/migrations/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixtures := storetest.MigrationFixtures(t, "testdata/migrations")
 	for _, m := range Migrations() {
 		if _, err := migrateTo(ctx, pool, m.Version); err != nil {
 			t.Fatalf("migrate to %d: %v", m.Version, err)
 		}
-		for _, f := range fixtures {
-			if !strings.HasPrefix(filepath.Base(f), fmt.Sprintf("%04d_", m.Version)) {
-				continue
-			}
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := pool.Exec(ctx, string(b)); err != nil {
-				t.Fatalf("fixture %s: %v", f, err)
+		for _, sql := range fixtures[m.Version] {
+			if _, err := pool.Exec(ctx, sql); err != nil {
+				t.Fatalf("fixture after %d: %v", m.Version, err)
 			}
 		}
 	}
