@@ -246,7 +246,7 @@ func (a *Auditor) enqueue(e *entry) bool {
 		l.queue = append(l.queue, e)
 		l.queued += n
 		depth = max(depth, l.queued)
-		if len(l.queue) == 1 || l.queued >= lingerBatch || e.barrier || e.durable && a.mustHurry(i) {
+		if len(l.queue) == 1 || l.queued >= lingerBatch || a.urgent(e, i) {
 			l.poke()
 		}
 	}
@@ -273,6 +273,12 @@ func (a *Auditor) fullLocked() bool {
 		}
 	}
 	return false
+}
+
+// urgent reports whether lane i must write e without lingering: a Sync
+// barrier, or a durable event no earlier lane will acknowledge first.
+func (a *Auditor) urgent(e *entry, i int) bool {
+	return e.barrier || e.durable && a.mustHurry(i)
 }
 
 // mustHurry reports whether lane i must write durable entries at once:
@@ -330,7 +336,7 @@ func (a *Auditor) peekHurry(l *lane) bool {
 		return true
 	}
 	for _, e := range l.queue {
-		if e.barrier || e.durable && a.mustHurry(l.idx) {
+		if a.urgent(e, l.idx) {
 			return true
 		}
 	}
