@@ -85,7 +85,8 @@ func unpackRecords(blob []byte) ([]byte, error) {
 }
 
 // lookupValue is one value an event is found by: kind 'n' (event name),
-// 'u' (user name), 'k' (access key id) or 'r' (resource name).
+// 'u' (user name), 'k' (access key id), 'r' (resource name) or 't'
+// (resource type).
 type lookupValue struct {
 	kind byte
 	v    string
@@ -128,7 +129,7 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 		k := segmentKey{e.Time.UnixMicro(), e.Name, e.Source, e.Username, resourceKey(e.Resources), e.ReadOnly}
 		vals = append(vals[:0], lookupValue{'n', e.Name}, lookupValue{'u', e.Username}, lookupValue{'k', e.AccessKeyID})
 		for _, r := range e.Resources {
-			vals = append(vals, lookupValue{'r', r.Name})
+			vals = append(vals, lookupValue{'r', r.Name}, lookupValue{'t', r.Type})
 		}
 		g := open[k]
 		if g != nil && len(g.ids) < maxSegmentEvents {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -602,6 +603,14 @@ func testAuditLookupOrderWithinSecond(t *testing.T, s store.Store) {
 		}
 		evs = append(evs, e)
 	}
+	// Calls by two callers on two roles, interleaved: found by resource
+	// type, they read in the order recorded.
+	for i, who := range []string{"ann", "bo", "ann"} {
+		e := auditEvent(100+i, "AssumeRole-"+who)
+		e.Time, e.Username, e.AccessKeyID = at(1), who, "AKIA"+strings.ToUpper(who)
+		e.Resources = []store.AuditResource{{Type: "AWS::IAM::Role", Name: "role-" + who}}
+		evs = append(evs, e)
+	}
 	if _, err := s.AppendAuditEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
@@ -609,6 +618,7 @@ func testAuditLookupOrderWithinSecond(t *testing.T, s store.Store) {
 		q    store.AuditQuery
 		keep func(store.AuditEvent) bool
 	}{
+		{store.AuditQuery{Attribute: store.AuditResourceType, Value: "AWS::IAM::Role", Limit: 2}, func(e store.AuditEvent) bool { return len(e.Resources) > 0 }},
 		{store.AuditQuery{Attribute: store.AuditAccessKeyID, Value: "AKIAKIM", Limit: 2}, func(e store.AuditEvent) bool { return e.AccessKeyID == "AKIAKIM" }},
 		{store.AuditQuery{Attribute: store.AuditUsername, Value: "kim", Limit: 10}, func(e store.AuditEvent) bool { return e.Username == "kim" }},
 		{store.AuditQuery{Attribute: store.AuditEventName, Value: "AccessKeyDeactivated", Limit: 1}, func(e store.AuditEvent) bool { return e.Name == "AccessKeyDeactivated" }},
