@@ -10,7 +10,8 @@
 // typed input struct from them. On the way out, WriteQueryResult renders a
 // result as the query protocol's XML (or JSON, when the client asked for it
 // with Accept: application/json), and WriteError renders one *awserr.Error
-// in the form of the request: query XML, JSON with __type, or REST XML.
+// in the form of the request: query XML, or JSON (query answered in JSON,
+// and the JSON 1.1 protocol of CloudTrail).
 //
 // The package knows nothing of authentication or of the services: the edge
 // (internal/server) decides what to decode and which error to send; this
