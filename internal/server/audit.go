@@ -202,9 +202,10 @@ func (s *Server) auditFailure(x *exchange, e *awserr.Error, cause error) {
 		extra["encodedAuthorizationMessage"] = e.AuthorizationMessage
 	}
 	if se, ok := errors.AsType[*sigv4.Error](cause); ok && se.CanonicalRequest != "" {
-		// What the server computed (the session token redacted): the
-		// answer to "why does my signature not match".
-		extra["canonicalRequest"], extra["stringToSign"] = se.CanonicalRequest, se.StringToSign
+		// What the server computed (the session token and sensitive
+		// parameters redacted): the answer to "why does my signature not
+		// match".
+		extra["canonicalRequest"], extra["stringToSign"] = s.sensitive.redactSignature(se.CanonicalRequest, se.StringToSign)
 	}
 	if len(extra) > 0 {
 		ev.AdditionalEventData = extra

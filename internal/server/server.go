@@ -78,6 +78,9 @@ type Server struct {
 	services     []*service
 	audit        AuditConfig
 	jsonServices []*jsonService
+	// sensitive names the parameters whose values are redacted wherever
+	// request data is kept (redact.go).
+	sensitive sensitiveParams
 }
 
 // New returns a Server.
@@ -122,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initAudit(cfg.Audit); err != nil {
 		return nil, err
 	}
+	s.sensitive = newSensitiveParams(s.services)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
