@@ -41,14 +41,16 @@ func (s *syncBuffer) String() string {
 }
 
 // rawCall sends one query-protocol request for service with params, by
-// GET (in the query string) or POST (form body), signed with creds; it
-// returns the status and the request id.
+// GET (in the query string) or POST (form body), signed with creds (none
+// when creds has no key id); it returns the status and the request id.
 func (e *env) rawCall(t *testing.T, method, service string, params url.Values, creds aws.Credentials) (int, string) {
 	t.Helper()
-	return e.rawCallFrom(t, http.DefaultClient, method, service, params, creds)
+	status, _, id := e.rawCallFrom(t, http.DefaultClient, method, service, params, creds)
+	return status, id
 }
 
-func (e *env) rawCallFrom(t *testing.T, c *http.Client, method, service string, params url.Values, creds aws.Credentials) (int, string) {
+// rawCallFrom is rawCall through client; it also returns the body.
+func (e *env) rawCallFrom(t *testing.T, c *http.Client, method, service string, params url.Values, creds aws.Credentials) (int, string, string) {
 	t.Helper()
 	enc := params.Encode()
 	var req *http.Request
@@ -69,9 +71,9 @@ func (e *env) rawCallFrom(t *testing.T, c *http.Client, method, service string, 
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, params.Get("Action"), err)
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("X-Amzn-Requestid")
+	return resp.StatusCode, string(b), resp.Header.Get("X-Amzn-Requestid")
 }
 
 // sensitiveFiller gives required members of the operations that take a
