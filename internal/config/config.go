@@ -42,6 +42,8 @@ type Config struct {
 	LogFormat string
 	// Audit configures the audit trail and the credential watch (audit.go).
 	Audit Audit
+	// Gateway configures the SigV4 + IAM gateway (gateway.go).
+	Gateway Gateway
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
@@ -61,6 +63,7 @@ func Default() Config {
 		LogLevel:           "info",
 		LogFormat:          "text",
 		Audit:              DefaultAudit(),
+		Gateway:            DefaultGateway(),
 	}
 }
 
@@ -116,6 +119,7 @@ func (c *Config) Validate() error {
 		add("--log-format %q: want text or json", c.LogFormat)
 	}
 	c.Audit.validate(add)
+	c.Gateway.validate(add)
 	return errors.Join(errs...)
 }
 
