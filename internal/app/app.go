@@ -22,6 +22,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/authn"
 	"github.com/castellan-sts/castellan/internal/authz"
 	"github.com/castellan-sts/castellan/internal/config"
+	"github.com/castellan-sts/castellan/internal/gateway"
 	"github.com/castellan-sts/castellan/internal/iam"
 	"github.com/castellan-sts/castellan/internal/metrics"
 	"github.com/castellan-sts/castellan/internal/secret"
@@ -53,7 +54,8 @@ type App struct {
 	iam      *iam.Service  // its policy sets too
 	keyring  *token.Keyring
 	deny     *token.DenySet
-	audit    *auditParts // audit.go
+	audit    *auditParts      // audit.go
+	gateway  *gateway.Gateway // gateway.go; nil without --gateway-config
 	// stop ends the background loops; done is closed when they have.
 	stop context.CancelFunc
 	done chan struct{}
@@ -170,7 +172,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
-	a.handler = srv
+	a.handler, err = a.openGateway(srv, source, authorizer, auditCfg, verifier.AllowRegion)
+	if err != nil {
+		a.closeAudit()
+		a.store.Close()
+		return nil, err
+	}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop, a.done = stop, make(chan struct{})
 	a.subscribe(bg) // notify.go: caches follow other nodes' changes
@@ -247,9 +254,14 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(out, "castellan listening on http://%s\n", ln.Addr())
+	gws, err := a.runGateway(out, errc) // gateway.go
+	if err != nil {
+		_ = hs.Close()
+		return err
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -258,6 +270,9 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 	a.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if gws != nil {
+		_ = gws.Shutdown(sctx)
+	}
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

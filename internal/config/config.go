@@ -44,6 +44,8 @@ type Config struct {
 	Audit Audit
 	// Limits are the failed-authentication limits (limits.go).
 	Limits Limits
+	// Gateway configures the SigV4 + IAM gateway (gateway.go).
+	Gateway Gateway
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
@@ -64,6 +66,7 @@ func Default() Config {
 		LogFormat:          "text",
 		Audit:              DefaultAudit(),
 		Limits:             DefaultLimits(),
+		Gateway:            DefaultGateway(),
 	}
 }
 
@@ -120,6 +123,7 @@ func (c *Config) Validate() error {
 	}
 	c.Audit.validate(add)
 	c.Limits.validate(add)
+	c.Gateway.validate(add)
 	return errors.Join(errs...)
 }
 
