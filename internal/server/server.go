@@ -270,6 +270,10 @@ func (s *Server) serveQuery(x *exchange) {
 		s.fail(x, err)
 		return
 	}
+	if err := s.auditIntend(x); err != nil {
+		s.fail(x, err)
+		return
+	}
 	result, err := o.invoke(r.Context(), call, params)
 	if err != nil {
 		s.fail(x, err)
