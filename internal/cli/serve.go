@@ -54,6 +54,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	f.DurationVar(&cfg.KeyRotationPeriod, "key-rotation-period", cfg.KeyRotationPeriod, "rotate the session-token keyring when its primary key is this old (0: only by `castellan keys rotate`)")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
+	f.IntVar(&cfg.MaxInflight, "max-inflight", cfg.MaxInflight, "API requests served at once; more are refused with Throttling (Rate exceeded) instead of queueing")
 	addAuditFlags(f, &cfg.Audit) // auditflags.go
 	return cmd
 }

@@ -61,6 +61,9 @@ type Config struct {
 	MinSessionDuration time.Duration
 	// Audit records every request and serves CloudTrail (audit.go).
 	Audit AuditConfig
+	// MaxInflight bounds the API requests served at once (0: unbounded);
+	// past it requests are refused with Throttling (overload.go).
+	MaxInflight int
 }
 
 // Server is the HTTP handler of `castellan serve`.
@@ -78,6 +81,7 @@ type Server struct {
 	services     []*service
 	audit        AuditConfig
 	jsonServices []*jsonService
+	inflight     *inflight // overload.go
 }
 
 // New returns a Server.
@@ -91,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 		ready:     cfg.Ready,
 		usage:     cfg.Usage,
 		byVersion: map[string]*service{},
+		inflight:  newInflight(cfg.MaxInflight, cfg.Registry),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -189,6 +194,11 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	h["X-Amzn-Requestid"] = []string{x.requestID}
 	// The JS and Go SDKs correct their clock from Date, so it must be exact.
 	h["Date"] = []string{x.start.UTC().Format(http.TimeFormat)}
+	if !s.inflight.acquire() {
+		s.throttle(x)
+		return
+	}
+	defer s.inflight.release()
 	s.auditBegin(x)
 	defer s.auditEnd(x)
 	if r.URL.Path != "/" {
