@@ -21,6 +21,17 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 	if len(doc) > MaxDocumentBytes {
 		return nil, &Error{Code: CodeLimitExceeded, Message: "Cannot exceed quota for PolicySize: " + itoa(MaxDocumentBytes)}
 	}
+	return parse(doc, kind)
+}
+
+// ParseAWSManaged is [Parse] without the [MaxDocumentBytes] bound, for the
+// AWS managed policies (arn:aws:iam::aws:policy/…) a server embeds: AWS
+// does not hold its own policies to the customer quota, and one of them
+// (AWSSupportServiceRolePolicy) is longer. Never use it for documents a
+// caller supplies.
+func ParseAWSManaged(doc string, kind Kind) (*Policy, error) { return parse(doc, kind) }
+
+func parse(doc string, kind Kind) (*Policy, error) {
 	root, err := decodeJSON(doc)
 	if err != nil {
 		if kind == Trust {
