@@ -59,10 +59,17 @@ func versionOut(v store.PolicyVersion, withDoc bool) PolicyVersion {
 	return out
 }
 
-// checkARN rejects a policy ARN that does not parse as an ARN.
+// checkARN rejects a policy ARN that does not parse as an ARN (the edge
+// refuses those first, internal/protocol) and one whose policy part holds
+// a colon, which AWS answers with InvalidInput (a policy ARN pasted after
+// the prefix: arn:aws:iam::aws:policy/arn:aws:iam::aws:policy/X).
 func checkARN(arn string) error {
-	if parts := strings.SplitN(arn, ":", 6); len(parts) < 6 || parts[0] != "arn" {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
 		return awserr.Errorf(awserr.ValidationError, "Invalid ARN:  Could not be parsed!")
+	}
+	if strings.Contains(parts[5], ":") {
+		return awserr.Errorf(awserr.InvalidInput, "ARN %s is not valid.", arn)
 	}
 	return nil
 }
