@@ -121,3 +121,21 @@ func clientCases(t *testing.T, g *gatewayEnv, base string) {
 		})
 	}
 }
+
+// presigned returns a presigned GET for path.
+func (g *gatewayEnv) presigned(t *testing.T, creds aws.Credentials, path string) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest("GET", g.gw.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, r, sigv4.EmptySHA256, "execute-api", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
