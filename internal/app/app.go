@@ -110,6 +110,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry)
+	abuse := metrics.NewAbuse(a.registry)
 
 	regions := cfg.EnabledRegions()
 	keyring, err := token.Open(ctx, token.Config{Store: a.store, Now: a.now, Logger: a.log})
@@ -162,6 +163,10 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		Ready:              a.ready,
 		Audit:              auditCfg,
 		MinSessionDuration: cfg.MinSessionDuration,
+		Abuse: server.AbuseConfig{
+			FailuresPerKey: cfg.Limits.AuthFailuresPerKey, FailuresPerAddress: cfg.Limits.AuthFailuresPerAddress,
+			AuditPerAddress: cfg.Limits.AuditFailedAuthPerAddress, Metrics: abuse,
+		},
 	})
 	if err != nil {
 		a.store.Close()
