@@ -165,7 +165,10 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
-	a.handler = srv
+	if a.handler, err = a.withConsole(srv, iamSvc); err != nil { // console.go
+		a.store.Close()
+		return nil, err
+	}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop, a.done = stop, make(chan struct{})
 	a.subscribe(bg) // notify.go: caches follow other nodes' changes

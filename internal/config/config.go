@@ -42,6 +42,8 @@ type Config struct {
 	LogFormat string
 	// Audit configures the audit trail and the credential watch (audit.go).
 	Audit Audit
+	// Console serves the admin web console at /console/ (--console).
+	Console bool
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
@@ -61,6 +63,7 @@ func Default() Config {
 		LogLevel:           "info",
 		LogFormat:          "text",
 		Audit:              DefaultAudit(),
+		Console:            true,
 	}
 }
 
