@@ -42,6 +42,10 @@ type Config struct {
 	LogFormat string
 	// Audit configures the audit trail and the credential watch (audit.go).
 	Audit Audit
+	// Limits are the failed-authentication limits (limits.go).
+	Limits Limits
+	// Gateway configures the SigV4 + IAM gateway (gateway.go).
+	Gateway Gateway
 	// Console serves the admin web console at /console/ (--console).
 	Console bool
 
@@ -63,6 +67,8 @@ func Default() Config {
 		LogLevel:           "info",
 		LogFormat:          "text",
 		Audit:              DefaultAudit(),
+		Limits:             DefaultLimits(),
+		Gateway:            DefaultGateway(),
 		Console:            true,
 	}
 }
@@ -119,6 +125,8 @@ func (c *Config) Validate() error {
 		add("--log-format %q: want text or json", c.LogFormat)
 	}
 	c.Audit.validate(add)
+	c.Limits.validate(add)
+	c.Gateway.validate(add)
 	return errors.Join(errs...)
 }
 
