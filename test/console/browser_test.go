@@ -174,9 +174,7 @@ func (b *tab) fail(format string, a ...any) {
 // takes its screenshot.
 func (b *tab) check(name string) {
 	b.t.Helper()
-	b.axeCheck(name)
-	b.keyboardWalk(name)
-	if b.shots != "" {
+	if b.shots != "" { // first, so no focus ring from the walk shows
 		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			b.t.Fatalf("screenshot: %v", err)
@@ -185,6 +183,8 @@ func (b *tab) check(name string) {
 			b.t.Fatal(err)
 		}
 	}
+	b.axeCheck(name)
+	b.keyboardWalk(name)
 }
 
 type axeResult struct {
