@@ -506,7 +506,7 @@ func TestWhyDeniedExplainsARecordedDenial(t *testing.T) {
 }
 
 func TestLockoutMessageAfterRepeatedFailures(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) {})
+	e := newEnv(t)
 	e.seedUser("judy", "Correct-horse-1", nil, false)
 	b := e.browser()
 	for range 5 {
@@ -518,5 +518,13 @@ func TestLockoutMessageAfterRepeatedFailures(t *testing.T) {
 	}
 	if !strings.Contains(r.body, "Too many failed sign-in attempts") && !strings.Contains(r.body, "Your authentication information is incorrect") {
 		t.Errorf("locked-out sign-in: %d\n%s", r.StatusCode, r.body)
+	}
+}
+
+func TestConsoleOffServesNoConsole(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Console = false })
+	r := e.browser().get("/console/login")
+	if r.StatusCode == http.StatusOK || strings.Contains(r.body, "<h1>Sign in</h1>") {
+		t.Errorf("--console=false: GET /console/login = %d with the sign-in page", r.StatusCode)
 	}
 }
