@@ -173,7 +173,10 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
-	a.handler, err = a.openGateway(srv, source, authorizer, auditCfg, verifier.AllowRegion)
+	var h http.Handler
+	if h, err = a.withConsole(srv, iamSvc); err == nil { // console.go
+		a.handler, err = a.openGateway(h, source, authorizer, auditCfg, verifier.AllowRegion)
+	}
 	if err != nil {
 		a.closeAudit()
 		a.store.Close()

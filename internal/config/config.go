@@ -50,6 +50,8 @@ type Config struct {
 	// request is refused at once with Throttling ("Rate exceeded"), which
 	// SDKs retry with backoff, instead of queueing until clients time out.
 	MaxInflight int
+	// Console serves the admin web console at /console/ (--console).
+	Console bool
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
@@ -72,6 +74,7 @@ func Default() Config {
 		Limits:             DefaultLimits(),
 		Gateway:            DefaultGateway(),
 		MaxInflight:        DefaultMaxInflight,
+		Console:            true,
 	}
 }
 
