@@ -35,7 +35,7 @@ type proc struct {
 	addr  string
 	pprof string // the debug server's address (pprof builds only), or ""
 	cmd   *exec.Cmd
-	done chan struct{} // closed when the process has exited
+	done  chan struct{} // closed when the process has exited
 }
 
 // cpu returns the process's user plus system CPU time so far, read from
