@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -66,6 +67,7 @@ type options struct {
 	profile        string
 	profileJobs    string
 	keep           bool
+	base           string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -85,6 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.out, "out", "", "also write the table (markdown) to this file")
 	fs.StringVar(&o.profile, "profile", "", "write CPU, block, mutex profiles and an execution trace of each -profile-jobs pair's first round into this dir (needs -tags pprof)")
 	fs.StringVar(&o.profileJobs, "profile-jobs", "sqlite-on/ar,sqlite-on/gci", "pairs to profile, target/call")
+	fs.StringVar(&o.base, "base", "", "also run every target with this castellan binary (named <target>-base), for an A/B in the same interleaved rounds")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data dirs and server logs")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -168,13 +171,20 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			}
 			spec.postgres, spec.nodes = o.postgres, o.pgNodes
 		}
-		t, err := startCastellan(ctx, bin, dir, spec)
-		if err != nil {
-			return err
+		bins := map[string]string{name: bin}
+		if o.base != "" {
+			bins[name+"-base"] = o.base
 		}
-		targets = append(targets, t)
-		if err := setup(t); err != nil {
-			return fmt.Errorf("setting up %s: %w", name, err)
+		for _, n := range slices.Sorted(maps.Keys(bins)) {
+			spec.name = n
+			t, err := startCastellan(ctx, bins[n], dir, spec)
+			if err != nil {
+				return err
+			}
+			targets = append(targets, t)
+			if err := setup(t); err != nil {
+				return fmt.Errorf("setting up %s: %w", n, err)
+			}
 		}
 	}
 
