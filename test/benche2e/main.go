@@ -68,6 +68,7 @@ type options struct {
 	profileJobs    string
 	keep           bool
 	base           string
+	profileKinds   string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -88,6 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.profile, "profile", "", "write CPU, block, mutex profiles and an execution trace of each -profile-jobs pair's first round into this dir (needs -tags pprof)")
 	fs.StringVar(&o.profileJobs, "profile-jobs", "sqlite-on/ar,sqlite-on/gci", "pairs to profile, target/call")
 	fs.StringVar(&o.base, "base", "", "also run every target with this castellan binary (named <target>-base), for an A/B in the same interleaved rounds")
+	fs.StringVar(&o.profileKinds, "profile-kinds", "cpu,block,mutex,trace", "what -profile fetches (the trace costs the server CPU: leave it out for a clean CPU profile)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data dirs and server logs")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -251,7 +253,13 @@ func profile(ctx context.Context, j *job, o options) func() error {
 		return func() error { return fmt.Errorf("-profile: %s has no debug server", j.t.name) }
 	}
 	secs := max(int(o.duration/time.Second), 1)
-	kinds := map[string]string{"cpu.pprof": "profile", "trace.out": "trace", "block.pprof": "block", "mutex.pprof": "mutex"}
+	all := map[string][2]string{"cpu": {"cpu.pprof", "profile"}, "trace": {"trace.out", "trace"}, "block": {"block.pprof", "block"}, "mutex": {"mutex.pprof", "mutex"}}
+	kinds := map[string]string{}
+	for _, k := range strings.Split(o.profileKinds, ",") {
+		if f, ok := all[k]; ok {
+			kinds[f[0]] = f[1]
+		}
+	}
 	errc := make(chan error, len(kinds))
 	if err := os.MkdirAll(o.profile, 0o755); err != nil {
 		return func() error { return err }
