@@ -1,6 +1,7 @@
 # Castellan — build, test and measure.
 #   make test         unit + e2e (go test) and the conformance run with real clients
 #   make bench        Go benchmarks (numbers for the closing notes)
+#   make bench-e2e    castellan serve as its own process vs bare net/http (docs/performance.md)
 #   make fuzz         every fuzz target for FUZZTIME each
 #   make conformance  aws CLI v1/v2, boto3, AWS SDK for JS v3 and curl against a real server
 #   make lint         gofmt, go vet, staticcheck
@@ -10,7 +11,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test unit conformance bench fuzz lint run
+.PHONY: all build test unit conformance bench bench-e2e fuzz lint run
 
 all: build
 
@@ -32,6 +33,13 @@ conformance:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sigv4/ ./policy/ ./internal/... ./test/bench/
+
+# BENCH_E2E_FLAGS, e.g. -rounds 7 -duration 3s -conns 32 -calls gci,ar -profile prof
+# (go run ./test/benche2e -h lists them); PostgreSQL targets run when
+# CASTELLAN_TEST_POSTGRES is set.
+BENCH_E2E_FLAGS ?=
+bench-e2e:
+	$(GO) run ./test/benche2e $(BENCH_E2E_FLAGS)
 
 # Each fuzz target runs alone: go test -fuzz accepts one target per package run.
 fuzz:

@@ -35,6 +35,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 			if cfg.Audit.Enabled {
 				log.Debug("runtime", "gomaxprocs", app.TuneProcs(streams.Getenv))
 			}
+			log.Debug("runtime", "gogc", app.TuneGC(streams.Getenv))
 			a, err := app.New(cmd.Context(), cfg, app.Options{Logger: log})
 			if err != nil {
 				return err

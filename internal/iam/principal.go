@@ -281,8 +281,11 @@ func (s *Service) InvalidatePolicies() { s.sets.invalidate() }
 // loaded before the write unusable even if stored after it.
 type policySetCache struct {
 	gen atomic.Uint64
-	mu  sync.Mutex
-	m   map[string]policySetEntry
+	// mu is a RWMutex: every authorised request reads, writes are rare,
+	// and under load a reader preempted inside a plain Mutex made the
+	// others park (the mutex profile of bench-e2e's AssumeRole).
+	mu sync.RWMutex
+	m  map[string]policySetEntry
 }
 
 type policySetEntry struct {
@@ -297,7 +300,7 @@ func (c *policySetCache) invalidate() { c.gen.Add(1) }
 // while the policySetCache generation is unchanged (every role write bumps
 // it) and for at most policySetTTL (changes made on other nodes).
 type roleCache struct {
-	mu sync.Mutex
+	mu sync.RWMutex // as policySetCache.mu
 	m  map[string]roleEntry
 }
 
@@ -309,9 +312,9 @@ type roleEntry struct {
 
 func (c *roleCache) load(now time.Time, gen uint64, name string, fill func() (*AssumableRole, error)) (*AssumableRole, error) {
 	key := strings.ToLower(name)
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.m[key]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok && e.gen == gen && now.Sub(e.at) < policySetTTL && !now.Before(e.at) {
 		return e.role, nil
 	}
@@ -330,9 +333,9 @@ func (c *roleCache) load(now time.Time, gen uint64, name string, fill func() (*A
 
 func (c *policySetCache) load(now time.Time, key string, fill func() (*PolicySet, error)) (*PolicySet, error) {
 	gen := c.gen.Load()
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.m[key]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok && e.gen == gen && now.Sub(e.at) < policySetTTL && !now.Before(e.at) {
 		return e.set, nil
 	}
