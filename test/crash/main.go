@@ -286,7 +286,7 @@ func (c *campaign) load(ctx context.Context, it int) ([]*user, []aws.Credentials
 	killAt := time.Duration(300+c.rng.IntN(1700)) * time.Millisecond
 	if c.rng.IntN(3) == 0 {
 		// Rotate the token keyring in the middle of the load.
-		at := time.Duration(c.rng.IntN(int(killAt / time.Millisecond))) * time.Millisecond
+		at := time.Duration(c.rng.IntN(int(killAt/time.Millisecond))) * time.Millisecond
 		go func() {
 			time.Sleep(at)
 			_ = exec.Command(c.bin, "keys", "rotate", "--data-dir", c.dataDir()).Run()
