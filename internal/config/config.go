@@ -46,6 +46,10 @@ type Config struct {
 	// request is refused at once with Throttling ("Rate exceeded"), which
 	// SDKs retry with backoff, instead of queueing until clients time out.
 	MaxInflight int
+	// Limits are the failed-authentication limits (limits.go).
+	Limits Limits
+	// Gateway configures the SigV4 + IAM gateway (gateway.go).
+	Gateway Gateway
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
@@ -66,6 +70,8 @@ func Default() Config {
 		LogFormat:          "text",
 		Audit:              DefaultAudit(),
 		MaxInflight:        DefaultMaxInflight,
+		Limits:             DefaultLimits(),
+		Gateway:            DefaultGateway(),
 	}
 }
 
@@ -129,6 +135,8 @@ func (c *Config) Validate() error {
 		add("--log-format %q: want text or json", c.LogFormat)
 	}
 	c.Audit.validate(add)
+	c.Limits.validate(add)
+	c.Gateway.validate(add)
 	return errors.Join(errs...)
 }
 

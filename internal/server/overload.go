@@ -56,12 +56,12 @@ func (in *inflight) release() {
 	}
 }
 
-// throttle refuses x for overload. It renders the error in the request's
+// refuseOverload refuses x for overload. It renders the error in the request's
 // protocol without reading the body, so the service is known only from
 // the URL's Version (the XML namespace; SDKs read only the code). The
 // refusal is counted, not audited: recording it would spend the fsync and
 // disk that shedding load is meant to save.
-func (s *Server) throttle(x *exchange) {
+func (s *Server) refuseOverload(x *exchange) {
 	r := x.r
 	x.au = nil
 	switch {
