@@ -55,7 +55,7 @@ func TestMaxInflight(t *testing.T) {
 	r.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	jw := httptest.NewRecorder()
 	s.ServeHTTP(jw, r)
-	if jw.Code != http.StatusBadRequest || !strings.Contains(jw.Body.String(), `"Throttling"`) || !strings.Contains(jw.Body.String(), "Rate exceeded") {
+	if jw.Code != http.StatusBadRequest || !strings.Contains(jw.Body.String(), `"ThrottlingException"`) || !strings.Contains(jw.Body.String(), "Rate exceeded") {
 		t.Errorf("JSON call past the limit: %d %s", jw.Code, jw.Body)
 	}
 	close(ba.release)
