@@ -12,13 +12,16 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/castellan-sts/castellan/internal/cli"
 	"github.com/castellan-sts/castellan/sigv4"
 )
 
@@ -338,4 +341,166 @@ func TestSecurityGuardrails(t *testing.T) {
 			t.Fatalf("bounded's boundary = %+v, want %s", u.User.PermissionsBoundary, boundary)
 		}
 	})
+}
+
+// revokeCLI runs `castellan sessions revoke --principal P` against e's data dir.
+func (e *env) revokeCLI(t *testing.T, principal string) {
+	t.Helper()
+	var out, errb strings.Builder
+	args := []string{"sessions", "revoke", "--data-dir", e.dataDir, "--principal", principal}
+	if e.storeURL != "" {
+		args = append(args, "--store-url", e.storeURL)
+	}
+	getenv := func(k string) string {
+		if k == "CASTELLAN_MASTER_KEY" || strings.HasPrefix(k, "CASTELLAN_") {
+			return ""
+		}
+		return os.Getenv(k)
+	}
+	if code := cli.Main(context.Background(), args, cli.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: getenv}); code != 0 {
+		t.Fatalf("castellan %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
+	}
+}
+
+// Revoking a principal revokes every kind of session it holds: a user's
+// GetSessionToken, GetFederationToken and AssumeRole sessions and the role
+// sessions chained from them; the root's GetSessionToken and
+// GetFederationToken sessions (--principal root).
+func TestSecurityRevokeEverySessionKind(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	acct := e.app.AccountID()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"sts:AssumeRole"}]}`
+	roleA := e.createRole(t, "role-a", trust, 0)
+	roleB := e.createRole(t, "role-b", trust, 0)
+	_, err := e.iam(e.root).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("role-a"), PolicyName: aws.String("chain"),
+		PolicyDocument: aws.String(allow(`"sts:AssumeRole"`, "*"))})
+	must0(t, err)
+	user := e.newUser(t, "victim")
+	e.putUserPolicy(t, "victim", "all", allow(`["sts:*","iam:List*"]`, "*"))
+
+	gci := func(c aws.Credentials) error {
+		_, err := e.sts(c).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	}
+	type sess struct {
+		name  string
+		creds aws.Credentials
+	}
+	issue := func(caller aws.Credentials) []sess {
+		st := e.sts(caller)
+		gst, err := st.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+		must0(t, err)
+		fed, err := st.GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("fed"), Policy: aws.String(allow(`"sts:*"`, "*"))})
+		must0(t, err)
+		out := []sess{{"GetSessionToken", tempCreds(gst.Credentials)}, {"GetFederationToken", tempCreds(fed.Credentials)}}
+		if caller != e.root {
+			a, err := st.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleA), RoleSessionName: aws.String("sa")})
+			must0(t, err)
+			ac := tempCreds(a.Credentials)
+			b, err := e.sts(ac).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleB), RoleSessionName: aws.String("sb")})
+			must0(t, err)
+			out = append(out, sess{"AssumeRole", ac}, sess{"AssumeRole chained", tempCreds(b.Credentials)})
+		}
+		for _, s := range out {
+			if err := gci(s.creds); err != nil {
+				t.Fatalf("%s session before revocation: %v", s.name, err)
+			}
+		}
+		return out
+	}
+	check := func(who string, ss []sess) {
+		for _, s := range ss {
+			waitFor(t, func() bool { return gci(s.creds) != nil })
+			apiError(t, gci(s.creds), "InvalidClientTokenId", "The security token included in the request is invalid.")
+		}
+		_ = who
+	}
+
+	userSessions := issue(user)
+	rootSessions := issue(e.root)
+	time.Sleep(1100 * time.Millisecond) // issue times have whole-second precision
+	e.revokeCLI(t, e.userARN("victim"))
+	check("victim", userSessions)
+	for _, s := range rootSessions {
+		if err := gci(s.creds); err != nil {
+			t.Fatalf("root's %s session revoked with the user's: %v", s.name, err)
+		}
+	}
+	e.revokeCLI(t, "root")
+	check("root", rootSessions)
+	time.Sleep(1100 * time.Millisecond)
+	// Sessions issued afterwards work; long-term keys are untouched.
+	for _, s := range issue(user) {
+		if err := gci(s.creds); err != nil {
+			t.Fatalf("%s session issued after the revocation: %v", s.name, err)
+		}
+	}
+	if err := gci(e.root); err != nil {
+		t.Fatalf("root's long-term key after revoking root sessions: %v", err)
+	}
+}
+
+// STS's caller-type rules, applied before any policy.
+func TestSecurityCallerRules(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	acct := e.app.AccountID()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"sts:AssumeRole"}]}`
+	roleARN := e.createRole(t, "target", trust, 0)
+	_, err := e.iam(e.root).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("target"), PolicyName: aws.String("sts"),
+		PolicyDocument: aws.String(allow(`"sts:*"`, "*"))})
+	must0(t, err)
+	user := e.newUser(t, "caller")
+	e.putUserPolicy(t, "caller", "sts", allow(`"sts:*"`, "*"))
+	ar := &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("ss")}
+
+	// The root may not assume roles, with long-term or session credentials.
+	_, err = e.sts(e.root).AssumeRole(ctx, ar)
+	apiError(t, err, "AccessDenied", "Roles may not be assumed by root accounts.")
+	if r := e.raw(t, e.root, "sts", form("Action", "AssumeRole", "RoleArn", roleARN, "RoleSessionName", "ss")); r.Status != http.StatusForbidden {
+		t.Errorf("root AssumeRole: HTTP %d, want 403", r.Status)
+	}
+	rootGST, err := e.sts(e.root).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	must0(t, err)
+	_, err = e.sts(tempCreds(rootGST.Credentials)).AssumeRole(ctx, ar)
+	apiError(t, err, "AccessDenied", "Roles may not be assumed by root accounts.")
+
+	gst, err := e.sts(user).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	must0(t, err)
+	gstC := tempCreds(gst.Credentials)
+	fed, err := e.sts(user).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("fed"), Policy: aws.String(allow(`"sts:*"`, "*"))})
+	must0(t, err)
+	fedC := tempCreds(fed.Credentials)
+	role, err := e.sts(user).AssumeRole(ctx, ar)
+	must0(t, err)
+	roleC := tempCreds(role.Credentials)
+
+	// GetSessionToken credentials: on STS only AssumeRole and GetCallerIdentity.
+	if _, err := e.sts(gstC).AssumeRole(ctx, ar); err != nil {
+		t.Errorf("AssumeRole with GetSessionToken credentials: %v", err)
+	}
+	if _, err := e.sts(gstC).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Errorf("GetCallerIdentity with GetSessionToken credentials: %v", err)
+	}
+	_, err = e.sts(gstC).GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(user.AccessKeyID)})
+	apiError(t, err, "AccessDenied", "Cannot call GetAccessKeyInfo with session credentials")
+	// Federated users: on STS only GetCallerIdentity.
+	if _, err := e.sts(fedC).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Errorf("GetCallerIdentity with federated credentials: %v", err)
+	}
+	_, err = e.sts(fedC).AssumeRole(ctx, ar)
+	apiError(t, err, "AccessDenied", "Cannot call AssumeRole with session credentials")
+	// GetSessionToken and GetFederationToken refuse every session.
+	for name, c := range map[string]aws.Credentials{"GetSessionToken": gstC, "GetFederationToken": fedC, "AssumeRole": roleC} {
+		_, err := e.sts(c).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+		apiError(t, err, "AccessDenied", "Cannot call GetSessionToken with session credentials")
+		_, err = e.sts(c).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("xx")})
+		apiError(t, err, "AccessDenied", "Cannot call GetFederationToken with session credentials")
+		_ = name
+	}
+	// Role sessions may chain.
+	if _, err := e.sts(roleC).AssumeRole(ctx, ar); err != nil {
+		t.Errorf("chained AssumeRole: %v", err)
+	}
 }
