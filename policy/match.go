@@ -16,8 +16,9 @@ type byteseq interface{ ~string | ~[]byte }
 // character. With fold, ASCII letters compare case-insensitively (as for
 // actions); otherwise the comparison is exact (as for resources).
 //
-// Match never backtracks: its cost is O(len(p)+len(s)) for typical patterns
-// and at most O(len(p)·len(s)) for pathological ones such as "*a*a*a*…b".
+// Match never backtracks. Its cost is O(len(p)+len(s)), except for a piece
+// between two stars with a '?' between literals ("*a?b*"), which costs
+// O(len(s)·⌈n/64⌉) for a piece of n characters (n is at most len(s)).
 func Match(p, s string, fold bool) bool {
 	var buf [maxVarBuf]byte
 	cp := append(buf[:0], p...)
@@ -129,6 +130,10 @@ func glob[P, S byteseq](p P, s S, fold bool) bool {
 
 // globFrom is glob for a pattern and subject whose first k bytes are known
 // to match literally.
+//
+// Its cost is O(len(p)+len(s)) when no middle piece has a '?' between two
+// literal characters; such a piece costs O(len(s)·⌈n/64⌉) with n its
+// length in characters, at most the subject's (see indexGapped).
 func globFrom[P, S byteseq](p P, s S, fold bool, k int) bool {
 	star := indexStar(p, k)
 	if star < 0 {
@@ -149,24 +154,258 @@ func globFrom[P, S byteseq](p P, s S, fold bool, k int) bool {
 			i++
 			continue
 		}
-		chunk := p[i:next]
-		found := false
-		c0 := chunk[0]
-		for k := j; k < len(s); k++ {
-			// Cheap first-byte filter before the full comparison.
-			if d := s[k]; c0 != mQuest && c0 != d && (!fold || lower(c0) != lower(d)) {
-				continue
-			}
-			if end, ok := chunkAt(chunk, s, k, fold); ok {
-				j, found = end, true
-				break
-			}
-		}
-		if !found {
+		if j, ok = indexChunk(p[i:next], s, j, fold); !ok {
 			return false
 		}
 		i = next + 1
 	}
+}
+
+// indexChunk finds the leftmost occurrence in s[j:] of a star-free chunk
+// that sits between two stars and returns the offset just past it.
+//
+// A '?' at either end of the chunk commutes with the neighbouring star
+// ("*?x" and "?*x" accept the same strings), so leading marks skip one
+// character each before the search and trailing marks one each after it;
+// only the core between the first and last literal is searched.
+func indexChunk[P, S byteseq](chunk P, s S, j int, fold bool) (int, bool) {
+	lo, hi := 0, len(chunk)
+	for ; lo < hi && chunk[lo] == mQuest; lo++ {
+		if j >= len(s) {
+			return 0, false
+		}
+		j += runeLen(s, j)
+	}
+	trail := 0
+	for ; hi > lo && chunk[hi-1] == mQuest; hi-- {
+		trail++
+	}
+	if core := chunk[lo:hi]; len(core) > 0 {
+		var ok bool
+		if indexQuest(core) < 0 {
+			j, ok = indexLiteral(core, s, j, fold)
+		} else {
+			j, ok = indexGapped(core, s, j, fold)
+		}
+		if !ok {
+			return 0, false
+		}
+	}
+	for ; trail > 0; trail-- {
+		if j >= len(s) {
+			return 0, false
+		}
+		j += runeLen(s, j)
+	}
+	return j, true
+}
+
+func indexQuest[P byteseq](p P) int {
+	for i := 0; i < len(p); i++ {
+		if p[i] == mQuest {
+			return i
+		}
+	}
+	return -1
+}
+
+// shortChunk is the length up to which a chunk is searched by trying each
+// offset in turn: the cost is then at most shortChunk comparisons per
+// subject byte, and no table is built.
+const shortChunk = 16
+
+func eqByte(c, d byte, fold bool) bool {
+	return c == d || fold && lower(c) == lower(d)
+}
+
+// indexLiteral finds the leftmost occurrence in s[j:] of the wildcard-free
+// lit and returns the offset just past it, in O(len(lit)+len(s)) (Knuth,
+// Morris and Pratt). Folded comparison is an equivalence, so the failure
+// table computed with it is valid.
+func indexLiteral[P, S byteseq](lit P, s S, j int, fold bool) (int, bool) {
+	m := len(lit)
+	if m <= shortChunk {
+		c0 := lit[0]
+		for k := j; k+m <= len(s); k++ {
+			if !eqByte(c0, s[k], fold) {
+				continue
+			}
+			if end, ok := chunkAt(lit, s, k, fold); ok {
+				return end, true
+			}
+		}
+		return 0, false
+	}
+	if len(s)-j < m {
+		return 0, false
+	}
+	fail := make([]int32, m)
+	for i, q := 1, int32(0); i < m; i++ {
+		for q > 0 && !eqByte(lit[i], lit[q], fold) {
+			q = fail[q-1]
+		}
+		if eqByte(lit[i], lit[q], fold) {
+			q++
+		}
+		fail[i] = q
+	}
+	q := int32(0)
+	for k := j; k < len(s); k++ {
+		for q > 0 && !eqByte(s[k], lit[q], fold) {
+			q = fail[q-1]
+		}
+		if eqByte(s[k], lit[q], fold) {
+			q++
+		}
+		if int(q) == m {
+			return k + 1, true
+		}
+	}
+	return 0, false
+}
+
+// indexGapped finds the leftmost occurrence in s[j:] of core, a chunk that
+// starts and ends with a literal and has '?' marks inside, and returns the
+// offset just past it.
+//
+// Matching with single-character wildcards is not known to be possible in
+// linear time without fast convolutions, so long cores use the bit-parallel
+// Shift-And automaton (Baeza-Yates and Gonnet) over characters: one pass
+// over s costing ⌈n/64⌉ word operations per character for a core of n
+// characters. A core longer than the rest of s cannot match and is
+// rejected at once, so n is also at most the subject's length.
+func indexGapped[P, S byteseq](core P, s S, j int, fold bool) (int, bool) {
+	if len(s)-j < runeCount(core) {
+		return 0, false
+	}
+	if len(core) <= shortChunk {
+		c0 := core[0]
+		for k := j; k < len(s); k++ {
+			if !eqByte(c0, s[k], fold) {
+				continue
+			}
+			if end, ok := chunkAt(core, s, k, fold); ok {
+				return end, true
+			}
+		}
+		return 0, false
+	}
+	a := newShiftAnd(core, fold)
+	for k := j; k < len(s); {
+		n := runeLen(s, k)
+		if a.step(charKey(s, k, n, fold)) {
+			return k + n, true
+		}
+		k += n
+	}
+	return 0, false
+}
+
+func runeCount[P byteseq](p P) int {
+	n := 0
+	for i := 0; i < len(p); i += runeLen(p, i) {
+		n++
+	}
+	return n
+}
+
+// charKey identifies the character s[k:k+n] for comparison: its bytes
+// packed into an integer (at most four), ASCII letters lowered with fold.
+func charKey[S byteseq](s S, k, n int, fold bool) uint32 {
+	if n == 1 {
+		c := s[k]
+		if fold {
+			c = lower(c)
+		}
+		return uint32(c)
+	}
+	key := uint32(0)
+	for i := 0; i < n; i++ {
+		key = key<<8 | uint32(s[k+i])
+	}
+	return key
+}
+
+// shiftAnd is the Shift-And automaton of a chunk of n characters: bit i of
+// state is set when the first i+1 characters match the text just read.
+type shiftAnd struct {
+	n     int
+	state []uint64
+	wild  []uint64 // positions holding '?'
+	// A character's positions are kept as a bit set when it occurs more
+	// often than the set has words, else as a list, so that one step costs
+	// O(words) and the tables O(n) words whatever the chunk.
+	sets  map[uint32][]uint64
+	lists map[uint32][]int32
+	next  []uint64
+}
+
+func newShiftAnd[P byteseq](core P, fold bool) *shiftAnd {
+	var keys []uint32
+	for i := 0; i < len(core); {
+		if core[i] == mQuest {
+			keys = append(keys, ^uint32(0))
+			i++
+			continue
+		}
+		n := runeLen(core, i)
+		keys = append(keys, charKey(core, i, n, fold))
+		i += n
+	}
+	words := (len(keys) + 63) / 64
+	a := &shiftAnd{
+		n:     len(keys),
+		state: make([]uint64, words),
+		wild:  make([]uint64, words),
+		next:  make([]uint64, words),
+		sets:  map[uint32][]uint64{},
+		lists: map[uint32][]int32{},
+	}
+	count := map[uint32]int{}
+	for _, k := range keys {
+		count[k]++
+	}
+	for i, k := range keys {
+		switch {
+		case k == ^uint32(0):
+			a.wild[i/64] |= 1 << (i % 64)
+		case count[k] > words:
+			set := a.sets[k]
+			if set == nil {
+				set = make([]uint64, words)
+				a.sets[k] = set
+			}
+			set[i/64] |= 1 << (i % 64)
+		default:
+			a.lists[k] = append(a.lists[k], int32(i))
+		}
+	}
+	return a
+}
+
+// step feeds one text character and reports whether the whole chunk now
+// matches, ending with it.
+func (a *shiftAnd) step(key uint32) bool {
+	carry := uint64(1)
+	for w := range a.state {
+		v := a.state[w]
+		a.state[w] = v<<1 | carry
+		carry = v >> 63
+	}
+	set, list := a.sets[key], a.lists[key]
+	for w, v := range a.state {
+		m := a.wild[w]
+		if set != nil {
+			m |= set[w]
+		}
+		a.next[w] = v & m
+	}
+	for _, i := range list {
+		a.next[i/64] |= a.state[i/64] & (1 << (i % 64))
+	}
+	a.state, a.next = a.next, a.state
+	last := a.n - 1
+	return a.state[last/64]&(1<<(last%64)) != 0
 }
 
 // matchARN matches a resource ARN against a compiled resource pattern.
