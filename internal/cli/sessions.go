@@ -27,11 +27,14 @@ func newSessionsRevokeCmd(streams IO) *cobra.Command {
 		Long: `Revoke temporary credentials on every node within seconds.
 
 --access-key-id revokes one temporary key (ASIA…). --principal revokes every session
-of a role or user ARN issued before now; sessions issued afterwards work. Revoked
+of a role, user or the root (--principal root, or arn:aws:iam::ACCOUNT:root) issued
+before now: its GetSessionToken, GetFederationToken and AssumeRole sessions, and the
+role sessions chained from them; sessions issued afterwards work. Revoked
 credentials get InvalidClientTokenId. AWS's own way for roles — an inline policy
 AWSRevokeOlderSessions denying everything with aws:TokenIssueTime — works too.`,
 		Example: `  castellan sessions revoke --access-key-id ASIAQ7EXAMPLEKEY1234
-  castellan sessions revoke --principal arn:aws:iam::123456789012:role/deploy`,
+  castellan sessions revoke --principal arn:aws:iam::123456789012:role/deploy
+  castellan sessions revoke --principal root`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (keyID == "") == (principal == "") {
@@ -40,8 +43,8 @@ AWSRevokeOlderSessions denying everything with aws:TokenIssueTime — works too.
 			if keyID != "" && !strings.HasPrefix(keyID, "ASIA") {
 				return fmt.Errorf("--access-key-id %q: only temporary keys (ASIA…) are revoked here; deactivate long-term keys with aws iam update-access-key", keyID)
 			}
-			if principal != "" && !strings.HasPrefix(principal, "arn:aws:iam::") {
-				return fmt.Errorf("--principal %q: want a role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)", principal)
+			if principal != "" && principal != "root" && !strings.HasPrefix(principal, "arn:aws:iam::") {
+				return fmt.Errorf("--principal %q: want a role or user ARN (arn:aws:iam::ACCOUNT:role/NAME), or root", principal)
 			}
 			a, err := f.open(cmd, streams)
 			if err != nil {
@@ -51,6 +54,9 @@ AWSRevokeOlderSessions denying everything with aws:TokenIssueTime — works too.
 			if keyID != "" {
 				err = a.RevokeKey(cmd.Context(), keyID)
 			} else {
+				if principal == "root" {
+					principal = "arn:aws:iam::" + a.Account + ":root"
+				}
 				err = a.RevokePrincipal(cmd.Context(), principal)
 			}
 			if err != nil {
@@ -62,6 +68,6 @@ AWSRevokeOlderSessions denying everything with aws:TokenIssueTime — works too.
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&keyID, "access-key-id", "", "temporary access key id to revoke")
-	cmd.Flags().StringVar(&principal, "principal", "", "role or user ARN whose older sessions to revoke")
+	cmd.Flags().StringVar(&principal, "principal", "", "role or user ARN, or root, whose older sessions to revoke")
 	return cmd
 }

@@ -279,9 +279,16 @@ func TestExecRoleProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.sts(s.root).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("probe")})
+	// AWS refuses AssumeRole to the root: the source profile is a user's.
+	src := s.user("deployer-src")
+	_, err = s.iam(s.root).PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("deployer-src"), PolicyName: aws.String("assume"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.sts(src).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("probe")})
 	skipIfMissing(t, err, "STS AssumeRole")
-	h.profile("src", s.root, "region = us-east-1", "endpoint_url = "+s.url)
+	h.profile("src", src, "region = us-east-1", "endpoint_url = "+s.url)
 	h.profile("deploy", aws.Credentials{}, "role_arn = "+aws.ToString(role.Role.Arn), "source_profile = src", "region = us-east-1", "endpoint_url = "+s.url, "role_session_name = ci")
 	r := run(t, "", "exec", "--profile", "deploy", "--", "env")
 	if r.code != 0 {

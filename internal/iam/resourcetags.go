@@ -2,67 +2,103 @@ package iam
 
 import (
 	"context"
+	"strings"
 
 	"github.com/castellan-sts/castellan/internal/awspolicies"
+	"github.com/castellan-sts/castellan/internal/operation"
 	"github.com/castellan-sts/castellan/internal/store"
 )
 
-// ResourceTags returns what the authorizer needs of an existing IAM
-// resource: its ARN with its path (the resource AWS authorises operations
-// on) and its tags (aws:ResourceTag/*). kind is "user" or "role" with the
-// entity's name, "policy" with the managed policy's ARN, or
-// "oidc-provider" with the provider's ARN. found is false
-// when there is no such resource; err is a store failure.
-func (s *Service) ResourceTags(ctx context.Context, kind, name string) (arn string, tags map[string]string, found bool, err error) {
-	var st []store.Tag
+// Resolve finds the stored entity an operation acts on, for the
+// authorizer: its real ARN (with its stored path and name, whatever path
+// the request may claim), its tags and its permissions boundary. name is a
+// friendly name for users, groups and roles, and an ARN for managed
+// policies, OIDC providers, MFA devices and operation.Principal (a user,
+// group or role ARN, resolved by its name alone so that a wrong path in
+// the ARN cannot move the resource). found is false when there is no such
+// entity; err is a store failure.
+func (s *Service) Resolve(ctx context.Context, kind operation.Kind, name string) (operation.Entity, bool, error) {
+	if kind == operation.Principal {
+		prefix := "arn:aws:iam::" + s.account + ":"
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			return operation.Entity{}, false, nil
+		}
+		k, path, ok := strings.Cut(rest, "/")
+		if !ok {
+			return operation.Entity{}, false, nil
+		}
+		switch operation.Kind(k) {
+		case operation.User, operation.Group, operation.Role:
+		default:
+			return operation.Entity{}, false, nil
+		}
+		kind = operation.Kind(k)
+		name = path[strings.LastIndexByte(path, '/')+1:]
+	}
+	var (
+		e   operation.Entity
+		st  []store.Tag
+		err error
+	)
 	switch kind {
-	case "user":
-		u, err := s.st.GetUser(ctx, s.account, name)
-		if isNotFound(err) {
-			return "", nil, false, nil
+	case operation.User:
+		var u store.User
+		if u, err = s.st.GetUser(ctx, s.account, name); err == nil {
+			e = operation.Entity{ARN: s.arn("user", u.Path, u.Name), Path: u.Path, Name: u.Name, Boundary: u.PermissionsBoundary}
+			st = u.Tags
 		}
-		if err != nil {
-			return "", nil, false, err
+	case operation.Group:
+		var g store.Group
+		if g, err = s.st.GetGroup(ctx, s.account, name); err == nil {
+			e = operation.Entity{ARN: s.arn("group", g.Path, g.Name), Path: g.Path, Name: g.Name}
 		}
-		arn, st = s.arn("user", u.Path, u.Name), u.Tags
-	case "role":
-		r, err := s.st.GetRole(ctx, s.account, name)
-		if isNotFound(err) {
-			return "", nil, false, nil
+	case operation.Role:
+		var r store.Role
+		if r, err = s.st.GetRole(ctx, s.account, name); err == nil {
+			e = operation.Entity{ARN: s.arn("role", r.Path, r.Name), Path: r.Path, Name: r.Name, Boundary: r.PermissionsBoundary}
+			st = r.Tags
 		}
-		if err != nil {
-			return "", nil, false, err
-		}
-		arn, st = s.arn("role", r.Path, r.Name), r.Tags
-	case "policy":
+	case operation.Policy:
 		if awspolicies.IsAWS(name) {
-			// AWS managed policies carry no tags.
+			// AWS managed policies carry no tags and live outside the store.
 			_, ok, err := s.lookupAWS(name)
-			return name, map[string]string{}, ok && err == nil, err
+			if err != nil || !ok {
+				return operation.Entity{}, false, err
+			}
+			return operation.Entity{ARN: name, Name: name[strings.LastIndexByte(name, '/')+1:]}, true, nil
 		}
-		p, err := s.st.GetPolicy(ctx, name)
-		if isNotFound(err) {
-			return "", nil, false, nil
+		var p store.ManagedPolicy
+		if p, err = s.st.GetPolicy(ctx, name); err == nil {
+			e = operation.Entity{ARN: p.ARN, Path: p.Path, Name: p.Name}
+			st = p.Tags
 		}
-		if err != nil {
-			return "", nil, false, err
+	case operation.OIDCProvider:
+		var o store.OIDCProvider
+		if o, err = s.st.GetOIDCProvider(ctx, s.account, name); err == nil {
+			e = operation.Entity{ARN: o.ARN}
+			st = o.Tags
 		}
-		arn, st = p.ARN, p.Tags
-	case "oidc-provider":
-		o, err := s.st.GetOIDCProvider(ctx, s.account, name)
-		if isNotFound(err) {
-			return "", nil, false, nil
+	case operation.MFA:
+		var d store.MFADevice
+		if d, err = s.st.GetMFADevice(ctx, s.account, name); err == nil {
+			e = operation.Entity{ARN: d.SerialNumber, Path: d.Path, Name: d.Name}
+			st = d.Tags
 		}
-		if err != nil {
-			return "", nil, false, err
-		}
-		arn, st = o.ARN, o.Tags
 	default:
-		return "", nil, false, nil
+		return operation.Entity{}, false, nil
 	}
-	tags = make(map[string]string, len(st))
-	for _, t := range st {
-		tags[t.Key] = t.Value
+	if isNotFound(err) {
+		return operation.Entity{}, false, nil
 	}
-	return arn, tags, true, nil
+	if err != nil {
+		return operation.Entity{}, false, err
+	}
+	if len(st) > 0 {
+		e.Tags = make(map[string]string, len(st))
+		for _, t := range st {
+			e.Tags[t.Key] = t.Value
+		}
+	}
+	return e, true, nil
 }

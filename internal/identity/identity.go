@@ -95,6 +95,11 @@ type Session struct {
 	// regions) and 2 for tokens valid everywhere.
 	TokenVersion int `json:"v,omitempty"`
 	ChainDepth   int `json:"cd,omitempty"`
+	// Origins are the principal ARNs (user, root, role) whose credentials
+	// led to this session, outermost first: the caller of the issuing API
+	// and, for a chained session, its caller's origins. Revoking any of
+	// them revokes this session.
+	Origins []string `json:"og,omitempty"`
 	// Secret is the temporary secret access key. It is sealed into the
 	// token separately, never marshalled with the session.
 	Secret secret.String `json:"-"`

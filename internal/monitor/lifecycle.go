@@ -23,6 +23,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/audit"
 	"github.com/castellan-sts/castellan/internal/identity"
 	"github.com/castellan-sts/castellan/internal/metrics"
+	"github.com/castellan-sts/castellan/internal/operation"
 	"github.com/castellan-sts/castellan/internal/store"
 )
 
@@ -61,12 +62,6 @@ type LifecycleStore interface {
 	ListAccessKeys(ctx context.Context, accountID, userID string) ([]store.AccessKey, error)
 	PruneAuditEvents(ctx context.Context, before time.Time) (int64, error)
 	ListRevocations(ctx context.Context, now time.Time) ([]store.Revocation, error)
-}
-
-// issuingAPIs are the STS operations whose results are temporary credentials.
-var issuingAPIs = map[string]bool{
-	"GetSessionToken": true, "GetFederationToken": true, "AssumeRole": true,
-	"AssumeRoleWithWebIdentity": true, "AssumeRoleWithSAML": true, "AssumeRoot": true,
 }
 
 // Limits of the lifecycle loop.
@@ -212,7 +207,7 @@ func (l *Lifecycle) serviceEvent(at time.Time, source, name, userName, accessKey
 // Succeeded implements server.CredentialLifecycle.
 func (l *Lifecycle) Succeeded(ctx context.Context, call *identity.Call, ev *audit.Event) []*audit.Event {
 	switch {
-	case issuingAPIs[ev.EventName] && ev.EventSource == "sts.amazonaws.com":
+	case ev.EventSource == "sts.amazonaws.com" && operation.IssuesCredentials(ev.EventName):
 		if e := l.issuedSession(call, ev); e != nil {
 			return []*audit.Event{e}
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/audit"
 	"github.com/castellan-sts/castellan/internal/awserr"
 	"github.com/castellan-sts/castellan/internal/identity"
+	"github.com/castellan-sts/castellan/internal/operation"
 	"github.com/castellan-sts/castellan/internal/protocol"
 	"github.com/castellan-sts/castellan/sigv4"
 )
@@ -307,21 +308,9 @@ func presentedKeyID(r *http.Request, cause error) string {
 	return id
 }
 
-// readOnly classifies an operation as CloudTrail does: reads are Get…,
-// List…, Describe…, Lookup…, Decode…, except those that issue
-// credentials or start work.
-func readOnly(action string) bool {
-	switch action {
-	case "GetSessionToken", "GetFederationToken", "GenerateCredentialReport", "GenerateServiceLastAccessedDetails":
-		return false
-	}
-	for _, p := range []string{"Get", "List", "Describe", "Lookup", "Decode", "Simulate"} {
-		if strings.HasPrefix(action, p) {
-			return true
-		}
-	}
-	return false
-}
+// readOnly is CloudTrail's readOnly classification, from the operation
+// registry.
+func readOnly(action string) bool { return operation.ReadOnly(action) }
 
 // requestParameters renders the parameters the model knows for op, in
 // lower camel case with typed values, leaving out sensitive members.

@@ -26,7 +26,7 @@ func (s *Server) initAudit(cfg AuditConfig) error {
 		return err
 	}
 	js := &jsonService{
-		service:  &service{name: "cloudtrail", model: m, ops: map[string]*operation{}},
+		service:  &service{name: "cloudtrail", model: m, ops: map[string]*handler{}},
 		prefixes: []string{cloudTrailPrefix, "CloudTrail_20131101"},
 		ops:      map[string]jsonOp{},
 		rootOnly: true,

@@ -49,7 +49,7 @@ func (s *Server) Invoke(r *http.Request, call *identity.Call, serviceName, actio
 		if err := svc.model.Validate(action, p); err != nil {
 			return nil, err
 		}
-		if err := s.authorize(ctx, call, svc.name, action, p); err != nil {
+		if err := s.authorize(ctx, call, svc, action, p); err != nil {
 			return nil, err
 		}
 		if err := s.auditGate(x); err != nil {
@@ -89,7 +89,7 @@ func (s *Server) InvokeJSON(r *http.Request, call *identity.Call, serviceName, a
 		if !ok {
 			return nil, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for service %s", action, serviceName)
 		}
-		if err := s.authorize(ctx, call, js.name, action, protocol.NewParams(nil)); err != nil {
+		if err := s.authorize(ctx, call, js.service, action, protocol.NewParams(nil)); err != nil {
 			return nil, err
 		}
 		if js.rootOnly && s.authz == nil && !call.Caller.IsRoot() {

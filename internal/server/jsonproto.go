@@ -77,7 +77,7 @@ func (s *Server) serveJSON(x *exchange) {
 		s.fail(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for service %s", truncate(op, 64), js.name))
 		return
 	}
-	if err := s.authorize(r.Context(), call, js.name, op, protocol.NewParams(nil)); err != nil {
+	if err := s.authorize(r.Context(), call, js.service, op, protocol.NewParams(nil)); err != nil {
 		s.fail(x, err)
 		return
 	}

@@ -4,14 +4,15 @@ import (
 	"context"
 
 	"github.com/castellan-sts/castellan/internal/identity"
+	"github.com/castellan-sts/castellan/internal/operation"
 	"github.com/castellan-sts/castellan/internal/protocol"
 )
 
 // invokeFunc runs one operation with decoded parameters.
 type invokeFunc func(ctx context.Context, call *identity.Call, p *protocol.Params) (any, error)
 
-// operation is one registered API operation.
-type operation struct {
+// handler is one registered API operation.
+type handler struct {
 	name   string
 	invoke invokeFunc
 	// unsigned operations (AssumeRoleWithWebIdentity, AssumeRoleWithSAML)
@@ -51,11 +52,18 @@ func op0[Out any](f func(context.Context, *identity.Call) (*Out, error)) invokeF
 type service struct {
 	name  string // signing name: sts, iam
 	model *protocol.Model
-	ops   map[string]*operation
+	ops   map[string]*handler
 }
 
-func (s *service) add(name string, f invokeFunc) *operation {
-	o := &operation{name: name, invoke: f}
+// add registers an operation. Every operation must have an entry in the
+// operation registry (its meaning for authorisation, audit and the
+// monitor); one without is a programming error.
+func (s *service) add(name string, f invokeFunc) *handler {
+	entry := operation.Lookup(s.name, name)
+	if entry == nil {
+		panic("server: operation " + s.name + ":" + name + " has no entry in the operation registry")
+	}
+	o := &handler{name: name, invoke: f, unsigned: entry.Unsigned}
 	s.ops[name] = o
 	return o
 }

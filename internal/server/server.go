@@ -24,6 +24,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/iam"
 	"github.com/castellan-sts/castellan/internal/identity"
 	"github.com/castellan-sts/castellan/internal/metrics"
+	"github.com/castellan-sts/castellan/internal/operation"
 	"github.com/castellan-sts/castellan/internal/protocol"
 	"github.com/castellan-sts/castellan/internal/sts"
 	"github.com/castellan-sts/castellan/sigv4"
@@ -154,7 +155,7 @@ func (s *Server) addService(name string) (*service, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{name: name, model: m, ops: map[string]*operation{}}
+	svc := &service{name: name, model: m, ops: map[string]*handler{}}
 	s.byVersion[m.Version] = svc
 	s.services = append(s.services, svc)
 	return svc, nil
@@ -288,7 +289,7 @@ func (s *Server) serveQuery(x *exchange) {
 		return
 	}
 	if call.Caller != nil {
-		if err := s.authorize(r.Context(), call, svc.name, action, params); err != nil {
+		if err := s.authorize(r.Context(), call, svc, action, params); err != nil {
 			s.fail(x, err)
 			return
 		}
@@ -316,25 +317,42 @@ func (s *Server) serveQuery(x *exchange) {
 	s.metrics.ObserveRequest(svc.name, action, "", s.now().Sub(x.start))
 }
 
-func (s *Server) authorize(ctx context.Context, call *identity.Call, service, action string, p *protocol.Params) error {
-	if sess := call.Caller.Session; sess != nil && sess.Issuer == "GetSessionToken" {
-		// AWS refuses IAM to GetSessionToken credentials obtained without
-		// MFA with this exact text (no final period), and lets them call
-		// only AssumeRole and GetCallerIdentity on STS.
-		if service == "iam" && !sess.MFA {
-			return awserr.Errorf(awserr.InvalidClientTokenID, "The security token included in the request is invalid")
-		}
-		if service == "sts" && action != "AssumeRole" && action != "GetCallerIdentity" {
-			return awserr.Errorf(awserr.AccessDenied, "Cannot call %s with session credentials", action)
-		}
+// authorize applies the operation's caller rules and asks the authorizer.
+// The authorizer reads only the members the model defines for the
+// operation: a member the model lacks has no effect on the decision.
+func (s *Server) authorize(ctx context.Context, call *identity.Call, svc *service, action string, p *protocol.Params) error {
+	o := operation.Lookup(svc.name, action)
+	if o == nil {
+		return awserr.Errorf(awserr.NotImplemented, "The operation %s is not implemented by Castellan.", action)
 	}
 	if s.authz != nil {
-		return s.authz.Authorize(ctx, call, service, action, p.Get)
+		return s.authz.Authorize(ctx, call, svc.name, action, modelParams(svc.model, action, p))
 	}
-	if service == "iam" && !call.Caller.IsRoot() {
+	if err := o.CheckCaller(call.Caller); err != nil {
+		return err
+	}
+	if svc.name == "iam" && !call.Caller.IsRoot() {
 		return awserr.Errorf(awserr.AccessDenied, "User: %s is not authorized to perform: iam:%s on resource: %s", call.Caller.ARN, action, "arn:aws:iam::"+call.Caller.AccountID+":*")
 	}
 	return nil
+}
+
+// modelParams reads p's parameters whose top-level member the model
+// defines for op; any other parameter reads as absent.
+func modelParams(m *protocol.Model, op string, p *protocol.Params) func(string) string {
+	var members []protocol.Member
+	if o := m.Operations[op]; o != nil && o.Input != nil {
+		members = o.Input.Members
+	}
+	return func(name string) string {
+		top, _, _ := strings.Cut(name, ".")
+		for _, mem := range members {
+			if mem.Name == top {
+				return p.Get(name)
+			}
+		}
+		return ""
+	}
 }
 
 // fail renders err as the client's protocol expects, logs it once and

@@ -8,7 +8,7 @@ func registerSTS(svc *service, s *sts.Service) {
 	svc.add("GetSessionToken", op(s.GetSessionToken))
 	svc.add("AssumeRole", op(s.AssumeRole))
 	svc.add("GetFederationToken", op(s.GetFederationToken))
-	svc.add("AssumeRoleWithWebIdentity", op(s.AssumeRoleWithWebIdentity)).unsigned = true
+	svc.add("AssumeRoleWithWebIdentity", op(s.AssumeRoleWithWebIdentity)) // unsigned: see the registry
 	svc.add("GetAccessKeyInfo", op(s.GetAccessKeyInfo))
 	svc.add("DecodeAuthorizationMessage", op(s.DecodeAuthorizationMessage))
 }

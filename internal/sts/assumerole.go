@@ -129,6 +129,7 @@ func (s *Service) AssumeRole(ctx context.Context, call *identity.Call, in *Assum
 
 	sess := &identity.Session{
 		Issuer:      "AssumeRole",
+		Origins:     originsOf(p),
 		AccountID:   role.AccountID,
 		PrincipalID: role.ID,
 		RoleARN:     role.ARN,

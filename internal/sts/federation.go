@@ -48,6 +48,7 @@ func (s *Service) GetFederationToken(ctx context.Context, call *identity.Call, i
 	}
 	sess := &identity.Session{
 		Issuer:        "GetFederationToken",
+		Origins:       originsOf(p),
 		AccountID:     p.AccountID,
 		PrincipalID:   p.UserID,
 		FederatedName: in.Name,

@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/awserr"
@@ -32,6 +33,24 @@ type Credentials struct {
 
 // issue mints an ASIA key id and secret for sess, seals it and returns the
 // credentials.
+// originsOf are the Origins of a session p's call issues: p's own origins
+// and p's principal ARN (the user, the root, or the role of a role
+// session).
+func originsOf(p *identity.Principal) []string {
+	var out []string
+	if p.Session != nil {
+		out = append(out, p.Session.Origins...)
+	}
+	arn := p.PrincipalARN
+	if arn == "" {
+		arn = p.ARN
+	}
+	if arn != "" && !slices.Contains(out, arn) {
+		out = append(out, arn)
+	}
+	return out
+}
+
 func (s *Service) issue(sess *identity.Session) (*Credentials, error) {
 	if sess.TokenVersion == 0 {
 		sess.TokenVersion = TokenV2
@@ -82,6 +101,7 @@ func (s *Service) GetSessionToken(ctx context.Context, call *identity.Call, in *
 	}
 	sess := &identity.Session{
 		Issuer:      "GetSessionToken",
+		Origins:     originsOf(p),
 		AccountID:   p.AccountID,
 		PrincipalID: p.UserID,
 		UserName:    p.UserName,

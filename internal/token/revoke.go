@@ -45,8 +45,11 @@ func NewDenySet(st RevocationStore, now func() time.Time, log *slog.Logger) *Den
 }
 
 // Revoked implements Revoker: the key id is revoked, or the session's
-// principal (role, or user for GetSessionToken sessions) was revoked after
-// the session was issued.
+// principal (its role, or the user of a GetSessionToken session) or any of
+// its origins (the user, root or role whose credentials issued it, through
+// every step of a role chain: GetSessionToken, GetFederationToken and
+// AssumeRole sessions of a user or of the root) was revoked after the
+// session was issued.
 func (d *DenySet) Revoked(accessKeyID string, s *identity.Session) bool {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -56,11 +59,15 @@ func (d *DenySet) Revoked(accessKeyID string, s *identity.Session) bool {
 	if len(d.principals) == 0 {
 		return false
 	}
-	for _, subject := range []string{s.RoleARN, s.UserARN} {
-		if subject == "" {
-			continue
-		}
-		if before, ok := d.principals[subject]; ok && s.IssuedAt.Before(before) {
+	revoked := func(subject string) bool {
+		before, ok := d.principals[subject]
+		return ok && subject != "" && s.IssuedAt.Before(before)
+	}
+	if revoked(s.RoleARN) || revoked(s.UserARN) {
+		return true
+	}
+	for _, o := range s.Origins {
+		if revoked(o) {
 			return true
 		}
 	}

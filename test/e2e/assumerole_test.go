@@ -129,3 +129,14 @@ func TestAssumeRole(t *testing.T) {
 		apiError(t, err, "AccessDenied", fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/deploy/narrow is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::%s:user/ because no session policy allows the iam:ListUsers action", acct, acct))
 	})
 }
+
+// assumer returns the credentials of a user allowed sts:AssumeRole on
+// every role (AWS refuses AssumeRole to the root), creating it once.
+func (e *env) assumer(t *testing.T) aws.Credentials {
+	t.Helper()
+	if e.assumerCreds.AccessKeyID == "" {
+		e.assumerCreds = e.newUser(t, "assumer")
+		e.putUserPolicy(t, "assumer", "assume", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"],"Resource":"*"}]}`)
+	}
+	return e.assumerCreds
+}

@@ -55,6 +55,8 @@ type env struct {
 	// storeURL is the --store-url ("": SQLite in dataDir).
 	storeURL string
 	root     aws.Credentials
+	// assumerCreds are assumer's (assumerole_test.go).
+	assumerCreds aws.Credentials
 }
 
 // newEnv starts a server on a fresh data dir; mutate adjusts the config.

@@ -284,7 +284,7 @@ func TestPolicyBoundaryAndExplicitDeny(t *testing.T) {
 	must0(t, err)
 	_, err = root.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String("bounded"), PermissionsBoundary: aws.String(boundary)})
 	must0(t, err)
-	ar, err := e.sts(e.root).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("bs")})
+	ar, err := e.sts(e.assumer(t)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("bs")})
 	must0(t, err)
 	rc := e.iam(tempCreds(ar.Credentials))
 	if _, err := rc.ListRoles(ctx, &iam.ListRolesInput{}); err != nil {

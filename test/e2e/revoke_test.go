@@ -20,7 +20,7 @@ func TestRevocation(t *testing.T) {
 	acct := e.app.AccountID()
 	roleARN := e.createRole(t, "ops", fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"sts:AssumeRole"}]}`, acct), 0)
 	assume := func(name string) aws.Credentials {
-		out, err := e.sts(e.root).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String(name)})
+		out, err := e.sts(e.assumer(t)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String(name)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestRevokeOlderSessionsPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.sts(e.root).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("old")})
+	out, err := e.sts(e.assumer(t)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("old")})
 	if err != nil {
 		t.Fatal(err)
 	}
