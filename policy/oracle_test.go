@@ -43,7 +43,7 @@ type docKind struct {
 func loadOracle(t testing.TB, path string) *oracleFile {
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("no oracle fixture: %v", err)
+		t.Fatalf("no oracle fixture: %v", err)
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)

@@ -8,8 +8,7 @@ import (
 )
 
 // motoCases are the IAM policy-validation vectors from getmoto/moto
-// (Apache-2.0; LICENSE and PROVENANCE.md alongside), copied from
-// /work/shared/vectors/iam-policy-validation/moto.
+// (Apache-2.0; LICENSE and PROVENANCE.md alongside).
 const motoCases = "testdata/iam-policy-validation/moto/create-policy-validation.json"
 
 func TestMotoValidation(t *testing.T) {

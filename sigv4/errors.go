@@ -69,11 +69,12 @@ func (e *Error) AWSCode() string { return e.Code }
 // AWSMessage returns the public message.
 func (e *Error) AWSMessage() string { return e.Message }
 
-// HTTPStatus returns 400 for IncompleteSignature and
-// AuthorizationQueryParametersError, and 403 for every other code.
+// HTTPStatus returns 400 for IncompleteSignature,
+// AuthorizationQueryParametersError and the aws-chunked body errors, and 403
+// for every other code.
 func (e *Error) HTTPStatus() int {
 	switch e.Code {
-	case CodeIncompleteSignature, CodeAuthorizationQueryParametersError:
+	case CodeIncompleteSignature, CodeAuthorizationQueryParametersError, CodeIncompleteBody, CodeInvalidChunk, CodeBadDigest:
 		return http.StatusBadRequest
 	}
 	return http.StatusForbidden

@@ -15,14 +15,17 @@ import (
 	"time"
 )
 
-// vectorsDir is the shared test-vector directory, relative to this package.
-const vectorsDir = "../../shared/vectors"
+// vectorsDir holds the SigV4 suites and the captured client requests, with
+// their licences and provenance (testdata/vectors/README.md).
+const vectorsDir = "testdata/vectors"
 
+// vectorsPath names a file or folder of vectorsDir; a missing one fails the
+// test (the vectors are part of the repository, never optional).
 func vectorsPath(t testing.TB, elem ...string) string {
 	t.Helper()
 	p := filepath.Join(append([]string{vectorsDir}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("test vectors not found at %s (CI provides them): %v", p, err)
+		t.Fatalf("test vectors missing at %s: %v", p, err)
 	}
 	return p
 }

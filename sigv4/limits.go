@@ -27,3 +27,14 @@ const (
 	// serves one (secret, day, region, service) for a whole day.
 	signingKeyCacheSize = 4096
 )
+
+// Limits of aws-chunked bodies (as MinIO's verifier bounds them).
+const (
+	// MaxChunkSize bounds one chunk of an aws-chunked body; a ChunkReader
+	// holds at most one chunk in memory. SDKs send 64 KiB to 1 MiB chunks.
+	MaxChunkSize = 16 << 20
+	// MaxChunkLine bounds a chunk header or trailer line (bytes).
+	MaxChunkLine = 4096
+	// maxTrailerLines bounds the number of trailer lines.
+	maxTrailerLines = 16
+)

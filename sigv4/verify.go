@@ -79,6 +79,9 @@ type Result struct {
 	SigningTime  time.Time
 	Presigned    bool
 	Principal    any // from the CredentialSource
+	// Signature is the request's signature: the seed signature of an
+	// aws-chunked body's first chunk (see ChunkReader).
+	Signature string
 }
 
 var errNoCredentialSource = errors.New("sigv4: Verifier.Credentials is nil")
@@ -108,6 +111,10 @@ type request struct {
 // are returned unchanged. See the package documentation for the order of the
 // checks.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, payload []byte) (*Result, error) {
+	return v.verify(ctx, r, service, payload, false)
+}
+
+func (v *Verifier) verify(ctx context.Context, r *http.Request, service string, payload []byte, declared bool) (*Result, error) {
 	var rawQuery string
 	if r.URL != nil {
 		rawQuery = r.URL.RawQuery
@@ -205,7 +212,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 	if in.method == "" {
 		in.method = http.MethodGet
 	}
-	ph, perr := v.payloadHash(r, payload, q.presigned, akid)
+	ph, perr := v.payloadHash(r, payload, q.presigned, akid, declared)
 	if perr != nil {
 		return nil, perr
 	}
@@ -240,6 +247,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, 
 		SigningTime:  q.t,
 		Presigned:    q.presigned,
 		Principal:    cred.Principal,
+		Signature:    q.signature,
 	}, nil
 }
 
@@ -410,9 +418,12 @@ func (v *Verifier) scopeErrors(sc *scope, service, amzDate string) string {
 
 // payloadHash returns the hash that goes into the canonical request, or ""
 // when it is the SHA-256 of payload.
-func (v *Verifier) payloadHash(r *http.Request, payload []byte, presigned bool, akid string) (string, *Error) {
+func (v *Verifier) payloadHash(r *http.Request, payload []byte, presigned bool, akid string, declared bool) (string, *Error) {
 	if h := firstHeader(r.Header, "X-Amz-Content-Sha256"); h != "" {
 		if h == unsignedPayload || strings.HasPrefix(h, "STREAMING-") {
+			return h, nil
+		}
+		if declared {
 			return h, nil
 		}
 		sum := sha256.Sum256(payload)

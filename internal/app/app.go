@@ -22,6 +22,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/authn"
 	"github.com/castellan-sts/castellan/internal/authz"
 	"github.com/castellan-sts/castellan/internal/config"
+	"github.com/castellan-sts/castellan/internal/gateway"
 	"github.com/castellan-sts/castellan/internal/iam"
 	"github.com/castellan-sts/castellan/internal/metrics"
 	"github.com/castellan-sts/castellan/internal/secret"
@@ -53,7 +54,8 @@ type App struct {
 	iam      *iam.Service  // its policy sets too
 	keyring  *token.Keyring
 	deny     *token.DenySet
-	audit    *auditParts // audit.go
+	audit    *auditParts      // audit.go
+	gateway  *gateway.Gateway // gateway.go; nil without --gateway-config
 	// stop ends the background loops; done is closed when they have.
 	stop context.CancelFunc
 	done chan struct{}
@@ -108,6 +110,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry)
+	abuse := metrics.NewAbuse(a.registry)
 
 	regions := cfg.EnabledRegions()
 	keyring, err := token.Open(ctx, token.Config{Store: a.store, Now: a.now, Logger: a.log})
@@ -160,12 +163,21 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		Ready:              a.ready,
 		Audit:              auditCfg,
 		MinSessionDuration: cfg.MinSessionDuration,
+		Abuse: server.AbuseConfig{
+			FailuresPerKey: cfg.Limits.AuthFailuresPerKey, FailuresPerAddress: cfg.Limits.AuthFailuresPerAddress,
+			AuditPerAddress: cfg.Limits.AuditFailedAuthPerAddress, Metrics: abuse,
+		},
 	})
 	if err != nil {
 		a.store.Close()
 		return nil, err
 	}
-	a.handler = srv
+	a.handler, err = a.openGateway(srv, source, authorizer, auditCfg, verifier.AllowRegion)
+	if err != nil {
+		a.closeAudit()
+		a.store.Close()
+		return nil, err
+	}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop, a.done = stop, make(chan struct{})
 	a.subscribe(bg) // notify.go: caches follow other nodes' changes
@@ -242,9 +254,14 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(out, "castellan listening on http://%s\n", ln.Addr())
+	gws, err := a.runGateway(out, errc) // gateway.go
+	if err != nil {
+		_ = hs.Close()
+		return err
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -253,6 +270,9 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 	a.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if gws != nil {
+		_ = gws.Shutdown(sctx)
+	}
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -1,8 +1,8 @@
 package awserr
 
 // Codes of the query (STS, IAM), JSON and REST protocols that Castellan
-// returns. Messages are AWS's exact text where AWS has one
-// (../shared/reference/aws-reference.md §3).
+// returns. Messages are AWS's exact text where AWS has one (from AWS's
+// documentation and recorded responses).
 const (
 	// Authentication (SigV4 and tokens).
 	MissingAuthenticationToken Code = "MissingAuthenticationToken"

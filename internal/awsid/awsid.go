@@ -12,7 +12,7 @@ import (
 	"strconv"
 )
 
-// Prefixes of AWS identifiers (../shared/reference/aws-reference.md §2).
+// Prefixes of AWS identifiers, as AWS documents them (IAM User Guide, "Unique identifiers").
 const (
 	LongTermKey   = "AKIA"
 	TemporaryKey  = "ASIA"

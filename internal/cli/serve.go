@@ -54,6 +54,10 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	f.DurationVar(&cfg.KeyRotationPeriod, "key-rotation-period", cfg.KeyRotationPeriod, "rotate the session-token keyring when its primary key is this old (0: only by `castellan keys rotate`)")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
-	addAuditFlags(f, &cfg.Audit) // auditflags.go
+	addAuditFlags(f, &cfg.Audit)  // auditflags.go
+	addLimitFlags(f, &cfg.Limits) // limitflags.go
+	addAuditFlags(f, &cfg.Audit)  // auditflags.go
+	f.StringVar(&cfg.Gateway.ConfigFile, "gateway-config", cfg.Gateway.ConfigFile, "routes file (YAML) of the SigV4 + IAM gateway; turns on the gateway and /authorize")
+	f.StringVar(&cfg.Gateway.Addr, "gateway-addr", cfg.Gateway.Addr, "listen address of the gateway (with --gateway-config)")
 	return cmd
 }

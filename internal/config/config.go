@@ -42,6 +42,10 @@ type Config struct {
 	LogFormat string
 	// Audit configures the audit trail and the credential watch (audit.go).
 	Audit Audit
+	// Limits are the failed-authentication limits (limits.go).
+	Limits Limits
+	// Gateway configures the SigV4 + IAM gateway (gateway.go).
+	Gateway Gateway
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
@@ -61,6 +65,8 @@ func Default() Config {
 		LogLevel:           "info",
 		LogFormat:          "text",
 		Audit:              DefaultAudit(),
+		Limits:             DefaultLimits(),
+		Gateway:            DefaultGateway(),
 	}
 }
 
@@ -116,6 +122,8 @@ func (c *Config) Validate() error {
 		add("--log-format %q: want text or json", c.LogFormat)
 	}
 	c.Audit.validate(add)
+	c.Limits.validate(add)
+	c.Gateway.validate(add)
 	return errors.Join(errs...)
 }
 

@@ -156,6 +156,7 @@ var jsonForm = map[awserr.Code]struct {
 	awserr.AccessDenied:               {"AccessDeniedException", 400, ""},
 	awserr.ValidationError:            {"ValidationException", 400, ""},
 	awserr.InternalFailure:            {"InternalFailure", 500, ""},
+	awserr.Throttling:                 {"ThrottlingException", 400, ""},
 }
 
 // WriteError renders e in the request's protocol: query XML ErrorResponse,

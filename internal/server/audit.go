@@ -70,6 +70,9 @@ type auditState struct {
 	call      *identity.Call
 	params    *protocol.Params
 	reqParams map[string]any // JSON-protocol parameters, already rendered
+	// extra is additionalEventData known before the failure (a limit
+	// decision's).
+	extra     map[string]any
 	committed bool
 }
 
@@ -148,7 +151,7 @@ func (s *Server) annotate(x *exchange) *audit.Event {
 	switch {
 	case x.au.reqParams != nil:
 		ev.RequestParameters = x.au.reqParams
-	case x.au.params != nil && x.svc != nil:
+	case x.au.params != nil && x.svc != nil && !x.authFailed:
 		ev.RequestParameters = requestParameters(x.svc.model, x.action, x.au.params)
 	}
 	ev.Resources = resourcesOf(svcName, s.audit.Account, ev.RequestParameters)
@@ -198,16 +201,24 @@ func (s *Server) auditFailure(x *exchange, e *awserr.Error, cause error) {
 		}
 	}
 	extra := map[string]any{}
+	for k, v := range x.au.extra {
+		extra[k] = v
+	}
 	if e.AuthorizationMessage != "" {
 		extra["encodedAuthorizationMessage"] = e.AuthorizationMessage
 	}
 	if se, ok := errors.AsType[*sigv4.Error](cause); ok && se.CanonicalRequest != "" {
-		// What the server computed (the session token redacted): the
-		// answer to "why does my signature not match".
-		extra["canonicalRequest"], extra["stringToSign"] = se.CanonicalRequest, se.StringToSign
+		// What the server computed (the session token and sensitive
+		// parameters redacted): the answer to "why does my signature not
+		// match".
+		extra["canonicalRequest"], extra["stringToSign"] = s.sensitive.redactSignature(se.CanonicalRequest, se.StringToSign)
 	}
 	if len(extra) > 0 {
 		ev.AdditionalEventData = extra
+	}
+	if x.authFailed && !s.summarizeAuthFailure(x, ev) {
+		x.au.committed, x.quiet = true, true // sampled out
+		return
 	}
 	if s.audit.Lifecycle != nil && x.au.call != nil && x.au.call.Caller != nil {
 		s.audit.Lifecycle.Used(x.au.call.Caller, ev.EventSource, x.au.call.Region, x.au.call.SourceIP, x.au.call.Time)

@@ -61,6 +61,8 @@ type Config struct {
 	MinSessionDuration time.Duration
 	// Audit records every request and serves CloudTrail (audit.go).
 	Audit AuditConfig
+	// Abuse limits failed authentication (authlimit.go).
+	Abuse AbuseConfig
 }
 
 // Server is the HTTP handler of `castellan serve`.
@@ -78,6 +80,11 @@ type Server struct {
 	services     []*service
 	audit        AuditConfig
 	jsonServices []*jsonService
+	// sensitive names the parameters whose values are redacted wherever
+	// request data is kept (redact.go).
+	sensitive sensitiveParams
+	// limits are the failed-authentication limiters (authlimit.go).
+	limits *authLimits
 }
 
 // New returns a Server.
@@ -91,6 +98,7 @@ func New(cfg Config) (*Server, error) {
 		ready:     cfg.Ready,
 		usage:     cfg.Usage,
 		byVersion: map[string]*service{},
+		limits:    newAuthLimits(cfg.Abuse),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -122,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initAudit(cfg.Audit); err != nil {
 		return nil, err
 	}
+	s.sensitive = newSensitiveParams(s.services)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -179,6 +188,14 @@ type exchange struct {
 	action    string
 	start     time.Time
 	au        *auditState // audit.go
+	// authFailed is set when authentication failed or was refused by a
+	// failed-authentication limit (authlimit.go): the audit event is then
+	// a bounded summary.
+	authFailed bool
+	// quiet is set when the failure is one of a flood left out of the
+	// audit trail (sampled, or a limit's repeated refusal): it is then
+	// logged at debug level only, so the log is bounded as the trail is.
+	quiet bool
 }
 
 func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
@@ -319,8 +336,11 @@ func (s *Server) fail(x *exchange, err error) {
 	s.auditFailure(x, e, err)
 	protocol.WriteError(x.w, x.kind, xmlns, x.requestID, e)
 	level := slog.LevelWarn
-	if e.Fault == awserr.Receiver {
+	switch {
+	case e.Fault == awserr.Receiver:
 		level = slog.LevelError
+	case x.quiet:
+		level = slog.LevelDebug
 	}
 	attrs := []slog.Attr{slog.String("request_id", x.requestID), slog.String("action", truncate(x.action, 64)), slog.String("code", string(e.Code))}
 	if cause := errors.Unwrap(e); cause != nil {
@@ -436,6 +456,9 @@ func newCall(x *exchange) *identity.Call {
 // token is not valid in opt-in regions, failures are counted, and uses of
 // long-term keys are recorded for GetAccessKeyLastUsed.
 func (s *Server) authenticate(x *exchange, call *identity.Call, service string, body []byte) error {
+	if err := s.throttle(x, call.SourceIP); err != nil {
+		return err
+	}
 	res, err := s.verifier.Verify(x.r.Context(), x.r, service, body)
 	if err == nil {
 		p := res.Principal.(*identity.Principal)
@@ -446,7 +469,9 @@ func (s *Server) authenticate(x *exchange, call *identity.Call, service string, 
 		}
 	}
 	if err != nil {
-		s.metrics.AuthFailure(protocol.AsAWS(err).AWSCode())
+		e := protocol.AsAWS(err)
+		s.metrics.AuthFailure(e.AWSCode())
+		s.authFailedFor(x, call.SourceIP, err, e)
 		return err
 	}
 	if s.usage != nil && call.Caller.Session == nil {

@@ -2,7 +2,7 @@ package sts
 
 import "time"
 
-// Session lifetimes (../shared/reference/aws-reference.md §1.2).
+// Session lifetimes, as the STS API Reference gives them.
 const (
 	// DefaultMinSessionDuration is AWS's minimum for every temporary credential.
 	DefaultMinSessionDuration = 15 * time.Minute

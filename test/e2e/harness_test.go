@@ -75,10 +75,12 @@ func newEnvWith(t *testing.T, opts app.Options, mutate ...func(*config.Config)) 
 		cfg.StoreURL = e2ePostgresStore(t, cfg.DataDir) // multinode_test.go
 	}
 	clk := &clock{}
-	var log *slog.Logger
-	if testing.Verbose() {
+	log := opts.Logger
+	switch {
+	case log != nil: // the test reads the log
+	case testing.Verbose():
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	} else {
+	default:
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	opts.Logger, opts.Now = log, clk.Now

@@ -11,14 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
-// TestIAMCreatePolicyValidation sends every case of the shared CreatePolicy
-// validation vectors through the API: invalid documents get
+// TestIAMCreatePolicyValidation sends every case of the CreatePolicy
+// validation vectors (the policy package's testdata copy, with its licence and
+// provenance) through the API: invalid documents get
 // MalformedPolicyDocument with the exact message, valid ones are created.
 func TestIAMCreatePolicyValidation(t *testing.T) {
-	b, err := os.ReadFile("../../../shared/vectors/iam-policy-validation/moto/create-policy-validation.json")
-	if os.IsNotExist(err) {
-		t.Skip("shared vectors not present")
-	}
+	b, err := os.ReadFile("../../policy/testdata/iam-policy-validation/moto/create-policy-validation.json")
 	if err != nil {
 		t.Fatal(err)
 	}

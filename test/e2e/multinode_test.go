@@ -22,24 +22,22 @@ import (
 
 	"github.com/castellan-sts/castellan/internal/app"
 	"github.com/castellan-sts/castellan/internal/config"
+	"github.com/castellan-sts/castellan/internal/store/postgres/pgtest"
 )
 
-// multiNodeStore returns a store URL on CASTELLAN_TEST_POSTGRES whose
-// search_path is a fresh schema (dropped at the end), skipping the test
-// when the variable is unset.
+// multiNodeStore returns a store URL on the test PostgreSQL server
+// (CASTELLAN_TEST_POSTGRES, or a private cluster started by pgtest) whose
+// search_path is a fresh schema (dropped at the end).
 func multiNodeStore(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("CASTELLAN_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("CASTELLAN_TEST_POSTGRES is not set: skipping the multi-node test (.ci/run sets it)")
-	}
+	base := pgtest.URL(t)
 	ctx := context.Background()
 	var b [6]byte
 	rand.Read(b[:])
 	schema := "e2e_" + hex.EncodeToString(b[:])
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		t.Fatalf("connecting to CASTELLAN_TEST_POSTGRES: %v", err)
+		t.Fatalf("connecting to the test PostgreSQL server: %v", err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {

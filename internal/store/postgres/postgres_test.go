@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	neturl "net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,22 +17,19 @@ import (
 
 	"github.com/castellan-sts/castellan/internal/secret"
 	"github.com/castellan-sts/castellan/internal/store"
+	"github.com/castellan-sts/castellan/internal/store/postgres/pgtest"
 	"github.com/castellan-sts/castellan/internal/store/sqlite"
 	"github.com/castellan-sts/castellan/internal/store/storetest"
 )
 
-// envURL names the variable holding the test database's URL; .ci/run sets
-// it (always, in CI).
-const envURL = "CASTELLAN_TEST_POSTGRES"
+// TestMain stops the private cluster pgtest may have started.
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// testURL returns the test database URL, skipping the test without one.
+// testURL returns the test database URL: CASTELLAN_TEST_POSTGRES, or a
+// private cluster started for this test binary (pgtest).
 func testURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(envURL)
-	if u == "" {
-		t.Skipf("%s is not set: skipping PostgreSQL tests (.ci/run starts a server and sets it, e.g. postgres://castellan:castellan@127.0.0.1:55432/castellan_test?sslmode=disable)", envURL)
-	}
-	return u
+	return pgtest.URL(t)
 }
 
 func testBox(t testing.TB) *secret.Box {

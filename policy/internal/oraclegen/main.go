@@ -1,12 +1,14 @@
 // Command oraclegen generates the differential-test fixtures of package
 // policy: random policy sets, requests and contexts, decided by the shared
 // IAM policy oracle (an independent simulator run as a separate Node
-// process; see /work/shared/oracle/README.md).
+// process; see policy/testdata/oracle/README.md).
 //
 // Usage (from the repository root):
 //
-//	d=$(mktemp -d) && cp -r ../shared/oracle "$d" && (cd "$d/oracle" && npm ci)
-//	go run ./policy/internal/oraclegen -oracle "$d/oracle" -out policy/testdata/oracle/cases.json.gz
+//	go run ./policy/internal/oraclegen -oracle ORACLE_DIR -out policy/testdata/oracle/cases.json.gz
+//
+// where ORACLE_DIR is the oracle's folder with its npm packages installed
+// (policy/testdata/oracle/README.md says where it comes from).
 //
 // The output is gzipped JSON: a pool of policy documents and the cases that
 // reference them, each with the oracle's decision. Cases the oracle rejects

@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Authorize returns the /authorize handler for external-auth proxies.
+//
+// It rebuilds the original request from, in this order: Envoy's path
+// (/authorize/<original path>, ext_authz with path_prefix: /authorize);
+// X-Original-Method + X-Original-URI (nginx auth_request);
+// X-Forwarded-Method / -Uri / -Host / -Proto (Traefik forwardAuth, Caddy
+// forward_auth); else its own request line. The route is matched on that
+// request. An allowed request gets 200 with the identity headers; a refused
+// one API Gateway's status and JSON body, plus X-Castellan-Error-Code and
+// X-Castellan-Error-Message (nginx discards a subrequest's body). Proxies do
+// not send the body, so the signature is checked against the declared
+// x-amz-content-sha256 (X-Castellan-Payload: declared) or the body is
+// unsigned (unsigned).
+func (g *Gateway) Authorize() http.Handler {
+	return http.HandlerFunc(g.serveAuthorize)
+}
+
+func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	orig, bad := original(r)
+	if bad {
+		d := g.begin(r, r.Method, r.URL.Path)
+		d.err = &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: "The original request URI could not be parsed."}
+		g.denyAuthorize(w, r, d)
+		return
+	}
+	d := g.begin(r, orig.Method, orig.URL.Path)
+	rt := g.match(orig.Host, orig.URL.Path, orig.Method)
+	if rt == nil {
+		d.err = errMissingToken()
+		g.denyAuthorize(w, orig, d)
+		return
+	}
+	g.bind(d, rt, orig.URL.Path)
+	if orig.Header.Get("Authorization") == "" && !strings.Contains(orig.URL.RawQuery, "X-Amz-") {
+		d.err = errMissingToken()
+		g.denyAuthorize(w, orig, d)
+		return
+	}
+	g.authenticate(r.Context(), d, orig, nil, true)
+	if d.err != nil {
+		g.denyAuthorize(w, orig, d)
+		return
+	}
+	g.audit(r.Context(), d, orig, "authorize")
+	d.identityHeaders(w.Header())
+	w.Header().Set("X-Amzn-Requestid", d.requestID)
+	w.WriteHeader(http.StatusOK)
+}
+
+func (g *Gateway) denyAuthorize(w http.ResponseWriter, r *http.Request, d *decision) {
+	h := w.Header()
+	h.Set("X-Castellan-Error-Code", d.err.Type)
+	h.Set("X-Castellan-Error-Message", headerSafe(d.err.Message))
+	h.Set("X-Castellan-Request-Id", d.requestID)
+	if d.payload != "" {
+		h.Set("X-Castellan-Payload", d.payload)
+	} else {
+		h.Set("X-Castellan-Payload", payloadDeclared)
+	}
+	g.fail(w, r, d, "authorize")
+}
+
+// headerSafe writes a message on one header line: newlines become the two
+// characters \n, other control characters are dropped.
+func headerSafe(s string) string {
+	var b strings.Builder
+	for _, c := range truncate(s, 4096) {
+		switch {
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c < 0x20 || c == 0x7f:
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// original rebuilds the request a proxy asks about. bad reports an
+// unparseable original URI.
+func original(r *http.Request) (*http.Request, bool) {
+	method, uri, host := r.Method, "", r.Host
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/authorize/"):
+		uri = strings.TrimPrefix(r.RequestURI, "/authorize")
+		if !strings.HasPrefix(uri, "/") {
+			uri = strings.TrimPrefix(r.URL.RequestURI(), "/authorize")
+		}
+	case r.Header.Get("X-Original-Uri") != "":
+		uri = r.Header.Get("X-Original-Uri")
+		if m := r.Header.Get("X-Original-Method"); m != "" {
+			method = m
+		}
+	case r.Header.Get("X-Forwarded-Uri") != "" || r.Header.Get("X-Forwarded-Method") != "":
+		uri = r.Header.Get("X-Forwarded-Uri")
+		if uri == "" {
+			uri = "/"
+		}
+		if m := r.Header.Get("X-Forwarded-Method"); m != "" {
+			method = m
+		}
+		if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+			host = h
+		}
+	default:
+		uri = r.RequestURI
+		if uri == "" {
+			uri = r.URL.RequestURI()
+		}
+	}
+	if len(uri) > maxOriginalURI || !strings.HasPrefix(uri, "/") || len(method) > 16 {
+		return nil, true
+	}
+	u, err := url.ParseRequestURI(uri)
+	if err != nil {
+		return nil, true
+	}
+	o := &http.Request{
+		Method: strings.ToUpper(method), URL: u, RequestURI: uri, Host: host,
+		Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr, TLS: r.TLS, Proto: r.Proto,
+		ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor, Body: http.NoBody,
+	}
+	// The subrequest has no body; a signed content-length comes from the
+	// proxy (nginx: proxy_set_header X-Original-Content-Length $content_length).
+	if cl := r.Header.Get("X-Original-Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			o.ContentLength = n
+		}
+	}
+	if r.Header.Get("X-Forwarded-Proto") == "https" {
+		o.URL.Scheme = "https"
+	}
+	return o.WithContext(r.Context()), false
+}
