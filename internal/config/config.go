@@ -46,6 +46,8 @@ type Config struct {
 	Limits Limits
 	// Gateway configures the SigV4 + IAM gateway (gateway.go).
 	Gateway Gateway
+	// OIDC configures OpenID Connect fetches (oidc.go).
+	OIDC OIDC
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
