@@ -163,6 +163,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 			Settings: a.store, GlobalRegion: cfg.Region,
 		}),
 		IAM:                iamSvc,
+		MaxInflight:        cfg.MaxInflight,
 		Authorizer:         authorizer,
 		Usage:              a.usage,
 		Registry:           a.registry,

@@ -59,5 +59,6 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	addOIDCFlags(f, &cfg.OIDC)    // oidcflags.go
 	f.StringVar(&cfg.Gateway.ConfigFile, "gateway-config", cfg.Gateway.ConfigFile, "routes file (YAML) of the SigV4 + IAM gateway; turns on the gateway and /authorize")
 	f.StringVar(&cfg.Gateway.Addr, "gateway-addr", cfg.Gateway.Addr, "listen address of the gateway (with --gateway-config)")
+	f.IntVar(&cfg.MaxInflight, "max-inflight", cfg.MaxInflight, "API requests served at once; more are refused with Throttling (Rate exceeded) instead of queueing")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/awserr"
+	"github.com/castellan-sts/castellan/internal/awspolicies"
 	"github.com/castellan-sts/castellan/internal/identity"
 	"github.com/castellan-sts/castellan/internal/store"
 	"github.com/castellan-sts/castellan/policy"
@@ -152,9 +153,12 @@ func (s *Service) entityPolicies(ctx context.Context, set *PolicySet, entityID s
 	return nil
 }
 
-// managedDefault compiles the default version of a managed policy; nil
-// when the policy vanished meanwhile.
+// managedDefault compiles the default version of a managed policy,
+// customer or AWS (awsmanaged.go); nil when the policy vanished meanwhile.
 func (s *Service) managedDefault(ctx context.Context, arn string, kind policy.Kind) (*policy.Policy, error) {
+	if awspolicies.IsAWS(arn) {
+		return s.awsDefault(arn, kind)
+	}
 	p, err := s.st.GetPolicy(ctx, arn)
 	if isNotFound(err) {
 		return nil, nil
@@ -241,6 +245,12 @@ type compiledKey struct {
 }
 
 func (c *compiledCache) get(doc string, kind policy.Kind) (*policy.Policy, error) {
+	return c.getWith(doc, kind, policy.Parse)
+}
+
+// getWith is get with another parser (policy.ParseAWSManaged for the
+// embedded AWS managed policies).
+func (c *compiledCache) getWith(doc string, kind policy.Kind, parse func(string, policy.Kind) (*policy.Policy, error)) (*policy.Policy, error) {
 	k := compiledKey{kind, doc}
 	c.mu.RLock()
 	p, ok := c.m[k]
@@ -248,7 +258,7 @@ func (c *compiledCache) get(doc string, kind policy.Kind) (*policy.Policy, error
 	if ok {
 		return p, nil
 	}
-	p, err := policy.Parse(doc, kind)
+	p, err := parse(doc, kind)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 
+	"github.com/castellan-sts/castellan/internal/awspolicies"
 	"github.com/castellan-sts/castellan/internal/store"
 )
 
@@ -34,6 +35,11 @@ func (s *Service) ResourceTags(ctx context.Context, kind, name string) (arn stri
 		}
 		arn, st = s.arn("role", r.Path, r.Name), r.Tags
 	case "policy":
+		if awspolicies.IsAWS(name) {
+			// AWS managed policies carry no tags.
+			_, ok, err := s.lookupAWS(name)
+			return name, map[string]string{}, ok && err == nil, err
+		}
 		p, err := s.st.GetPolicy(ctx, name)
 		if isNotFound(err) {
 			return "", nil, false, nil

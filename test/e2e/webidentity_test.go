@@ -37,10 +37,10 @@ type oidcIssuer struct {
 	pool *x509.CertPool // trusts the issuer's certificate
 	// fetches counts requests per path.
 	fetches map[string]int
-	mu     sync.Mutex
-	keys   []jose.JSONWebKey // public keys served
-	signer jose.Signer
-	kid    string
+	mu      sync.Mutex
+	keys    []jose.JSONWebKey // public keys served
+	signer  jose.Signer
+	kid     string
 }
 
 func newOIDCIssuer(t *testing.T) *oidcIssuer {
