@@ -57,6 +57,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	addAuditFlags(f, &cfg.Audit)  // auditflags.go
 	addLimitFlags(f, &cfg.Limits) // limitflags.go
+	addOIDCFlags(f, &cfg.OIDC)    // oidcflags.go
 	f.StringVar(&cfg.Gateway.ConfigFile, "gateway-config", cfg.Gateway.ConfigFile, "routes file (YAML) of the SigV4 + IAM gateway; turns on the gateway and /authorize")
 	f.StringVar(&cfg.Gateway.Addr, "gateway-addr", cfg.Gateway.Addr, "listen address of the gateway (with --gateway-config)")
 	f.IntVar(&cfg.MaxInflight, "max-inflight", cfg.MaxInflight, "API requests served at once; more are refused with Throttling (Rate exceeded) instead of queueing")

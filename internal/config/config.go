@@ -46,6 +46,8 @@ type Config struct {
 	Limits Limits
 	// Gateway configures the SigV4 + IAM gateway (gateway.go).
 	Gateway Gateway
+	// OIDC configures OpenID Connect fetches (oidc.go).
+	OIDC OIDC
 	// MaxInflight bounds the API requests served at once; past it a
 	// request is refused at once with Throttling ("Rate exceeded"), which
 	// SDKs retry with backoff, instead of queueing until clients time out.
