@@ -41,6 +41,8 @@ type Config struct {
 	Now     func() time.Time // nil: time.Now
 	Account string
 	Region  string
+	// Lockouts hears of MFA and password lockouts (lockout.go); may be nil.
+	Lockouts AbuseReporter
 }
 
 // Service implements IAM.
@@ -57,11 +59,13 @@ type Service struct {
 	// roles caches AssumableRoles for STS under the same generation as
 	// sets: every role write bumps it (principal.go).
 	roles roleCache
+	// guess holds the MFA and password lockouts (lockout.go).
+	guess guessLimits
 }
 
 // New returns an IAM service.
 func New(cfg Config) *Service {
-	s := &Service{st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, account: cfg.Account}
+	s := &Service{st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, account: cfg.Account, guess: newGuessLimits(cfg.Lockouts)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
