@@ -116,6 +116,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry)
 	abuse := metrics.NewAbuse(a.registry)
+	reporter := &abuseReporter{m: abuse}
 
 	regions := cfg.EnabledRegions()
 	keyring, err := token.Open(ctx, token.Config{Store: a.store, Now: a.now, Logger: a.log})
@@ -141,7 +142,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	}
 	iamSvc := iam.New(iam.Config{
 		Store: a.store, Cache: source, Logger: a.log, Now: a.now,
-		Account: a.account, Region: cfg.Region,
+		Account: a.account, Region: cfg.Region, Lockouts: reporter,
 	})
 	a.iam = iamSvc
 	authorizer := authz.New(iamSvc, keyring, a.log)
@@ -150,6 +151,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
+	reporter.lc.Store(a.Lifecycle())
 	srv, err := server.New(server.Config{
 		Logger:   a.log,
 		Now:      a.now,

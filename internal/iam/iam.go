@@ -45,6 +45,8 @@ type Config struct {
 	// AWSPolicies holds the AWS managed policies; nil: the embedded
 	// snapshot (awspolicies.New).
 	AWSPolicies *awspolicies.Catalog
+	// Lockouts hears of MFA and password lockouts (lockout.go); may be nil.
+	Lockouts AbuseReporter
 }
 
 // Service implements IAM.
@@ -63,11 +65,13 @@ type Service struct {
 	// roles caches AssumableRoles for STS under the same generation as
 	// sets: every role write bumps it (principal.go).
 	roles roleCache
+	// guess holds the MFA and password lockouts (lockout.go).
+	guess guessLimits
 }
 
 // New returns an IAM service.
 func New(cfg Config) *Service {
-	s := &Service{st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, account: cfg.Account, aws: cfg.AWSPolicies}
+	s := &Service{st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, account: cfg.Account, aws: cfg.AWSPolicies, guess: newGuessLimits(cfg.Lockouts)}
 	if s.aws == nil {
 		s.aws = awspolicies.New()
 	}

@@ -67,12 +67,16 @@ func (s *Service) newPasswordHash(ctx context.Context, prof *store.LoginProfile,
 	if prof != nil && pol.PasswordReusePrevention > 0 {
 		recent := append([]string{prof.PasswordHash}, prof.PreviousHashes...)
 		for _, h := range recent[:min(len(recent), pol.PasswordReusePrevention)] {
-			if passwordMatches(h, pw) {
+			same, err := s.matches(ctx, h, pw)
+			if err != nil {
+				return "", err
+			}
+			if same {
 				return "", awserr.Errorf(awserr.PasswordPolicyViolation, msgPasswordReuse)
 			}
 		}
 	}
-	return hashPassword(pw), nil
+	return s.hash(ctx, pw)
 }
 
 // setPassword stores a new password hash computed from prof, keeping the
@@ -205,7 +209,13 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, _ *identity.Call, in *
 			return nil, err
 		}
 	}
-	return nil, s.setPassword(ctx, p, hash, in.PasswordResetRequired)
+	if err := s.setPassword(ctx, p, hash, in.PasswordResetRequired); err != nil {
+		return nil, err
+	}
+	if hash != "" {
+		s.ClearPasswordLockout(u.ID) // an administrator set a new password
+	}
+	return nil, nil
 }
 
 // DeleteLoginProfile removes a user's console password.
@@ -245,7 +255,11 @@ func (s *Service) ChangePassword(ctx context.Context, call *identity.Call, in *C
 	if err != nil {
 		return nil, err
 	}
-	if !passwordMatches(p.PasswordHash, in.OldPassword) {
+	ok, err := s.verifyPassword(ctx, u, p, in.OldPassword)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, awserr.Errorf(awserr.AccessDenied, msgOldPassword)
 	}
 	if in.NewPassword == in.OldPassword {
@@ -260,8 +274,13 @@ func (s *Service) ChangePassword(ctx context.Context, call *identity.Call, in *C
 }
 
 // CheckConsolePassword reports whether password is the user's console
-// password, for a future console sign-in; NoSuchEntity when the user or
+// password, for the console's sign-in; NoSuchEntity when the user or
 // their login profile does not exist. It does not reveal which.
+//
+// The check goes through verifyPassword: after PasswordMaxFailures wrong
+// passwords within PasswordFailureWindow every password, the right one
+// too, is reported wrong for PasswordLockout; the hashing waits for a slot
+// (Throttling after PasswordHashWait).
 func (s *Service) CheckConsolePassword(ctx context.Context, userName, password string) (ok, resetRequired bool, err error) {
 	u, err := s.getUser(ctx, userName)
 	if err != nil {
@@ -271,5 +290,33 @@ func (s *Service) CheckConsolePassword(ctx context.Context, userName, password s
 	if err != nil {
 		return false, false, err
 	}
-	return passwordMatches(p.PasswordHash, password), p.PasswordResetRequired, nil
+	ok, err = s.verifyPassword(ctx, u, p, password)
+	if err != nil {
+		return false, false, err
+	}
+	return ok, p.PasswordResetRequired, nil
+}
+
+// verifyPassword is every check of a user's console password (sign-in,
+// ChangePassword's old password): a locked-out user's password is wrong
+// whatever it is, without hashing; a wrong one counts towards the lockout;
+// a right one resets the count.
+func (s *Service) verifyPassword(ctx context.Context, u store.User, p store.LoginProfile, password string) (bool, error) {
+	now := s.now()
+	if s.guess.password.Locked(u.ID, now) {
+		s.lockedRefusal(LockoutPassword)
+		return false, nil
+	}
+	ok, err := s.matches(ctx, p.PasswordHash, password)
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		s.guess.password.Succeeded(u.ID, now)
+		return true, nil
+	}
+	if locked, until := s.guess.password.Fail(u.ID, now); locked {
+		s.lockedOut(ctx, Lockout{Kind: LockoutPassword, UserName: u.Name, UserID: u.ID, Failures: PasswordMaxFailures, Until: until})
+	}
+	return false, nil
 }

@@ -226,6 +226,11 @@ func (s *Service) ResyncMFADevice(ctx context.Context, _ *identity.Call, in *Ena
 	if isNotFound(err) {
 		return nil, noSuchMFADevice(in.SerialNumber)
 	}
+	if err == nil {
+		// Proof of possession (two consecutive codes), asked by whoever
+		// may resync the device: the way out of a guessing lockout.
+		s.ClearMFALockout(in.SerialNumber)
+	}
 	return nil, err
 }
 
@@ -439,7 +444,16 @@ func (s *Service) ListMFADeviceTags(ctx context.Context, _ *identity.Call, in *M
 // the identity; "MultiFactorAuthentication failed with invalid MFA one time
 // pass code. " for a wrong or reused code.
 func (s *Service) VerifyMFA(ctx context.Context, principalID, serial, code string, now time.Time) error {
+	key := mfaKey(serial)
+	if s.guess.mfa.Locked(key, now) {
+		// Checked before the store: a locked device costs no work, and
+		// refuses the right code as it does a wrong one.
+		s.lockedRefusal(LockoutMFA)
+		return awserr.Errorf(awserr.AccessDenied, msgMFAInvalidCode).WithCause(errLockedOut)
+	}
+	var userName string
 	_, err := s.st.UpdateMFADevice(ctx, s.account, serial, MFADevicesPerUser, func(d *store.MFADevice) error {
+		userName = d.UserName
 		if !d.Assigned() || d.UserID != principalID {
 			return awserr.Errorf(awserr.AccessDenied, msgMFAUnknown)
 		}
@@ -449,13 +463,22 @@ func (s *Service) VerifyMFA(ctx context.Context, principalID, serial, code strin
 			if _, used := findCode(d.Seed.Reveal(), code, e, e-MFAVerifyWindow, e+MFAVerifyWindow); used {
 				return awserr.Errorf(awserr.AccessDenied, msgMFAInvalidCode).WithCause(errReplay)
 			}
-			return awserr.Errorf(awserr.AccessDenied, msgMFAInvalidCode)
+			return awserr.Errorf(awserr.AccessDenied, msgMFAInvalidCode).WithCause(errWrongCode)
 		}
 		d.LastStep = step
 		return nil
 	})
-	if isNotFound(err) {
+	switch {
+	case isNotFound(err):
 		return awserr.Errorf(awserr.AccessDenied, msgMFAUnknown).WithCause(err)
+	case errors.Is(err, errWrongCode) || errors.Is(err, errReplay):
+		// Only a device enabled for the caller counts failures, so no one
+		// can lock out another identity's device.
+		if locked, until := s.guess.mfa.Fail(key, now); locked {
+			s.lockedOut(ctx, Lockout{Kind: LockoutMFA, UserName: userName, UserID: principalID, SerialNumber: serial, Failures: MFAMaxFailures, Until: until})
+		}
+	case err == nil:
+		s.guess.mfa.Succeeded(key, now)
 	}
 	return err
 }

@@ -1,15 +1,18 @@
 package iam
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/castellan-sts/castellan/internal/awserr"
 	"github.com/castellan-sts/castellan/internal/store"
 )
 
@@ -43,6 +46,56 @@ func hashPassword(pw string) string {
 	h := argon2.IDKey([]byte(pw), salt, p.time, p.memory, p.threads, passwordHashBytes)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memory, p.time, p.threads,
 		b64.EncodeToString(salt), b64.EncodeToString(h))
+}
+
+// PasswordHashWait is how long a password operation waits for a hashing
+// slot before it is refused with Throttling. Slots number the CPUs
+// (GOMAXPROCS): each argon2id computation holds 19 MiB and a core for tens
+// of milliseconds, so concurrent wrong-password calls cost bounded memory.
+const PasswordHashWait = time.Second
+
+// hashSlot waits up to PasswordHashWait for a hashing slot; release
+// returns it.
+func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
+	slots := s.guess.hashSlots
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	default:
+	}
+	t := time.NewTimer(PasswordHashWait)
+	defer t.Stop()
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-t.C:
+		if s.guess.report != nil {
+			s.guess.report.HashThrottled()
+		}
+		return nil, awserr.New(awserr.Throttling).WithCause(errors.New("iam: no password-hashing slot within " + PasswordHashWait.String()))
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// hash is hashPassword in a hashing slot.
+func (s *Service) hash(ctx context.Context, pw string) (string, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return hashPassword(pw), nil
+}
+
+// matches is passwordMatches in a hashing slot.
+func (s *Service) matches(ctx context.Context, encoded, pw string) (bool, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return passwordMatches(encoded, pw), nil
 }
 
 // errBadHash means a stored hash cannot be parsed.

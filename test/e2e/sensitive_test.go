@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/castellan-sts/castellan/internal/app"
+	"github.com/castellan-sts/castellan/internal/config"
 	"github.com/castellan-sts/castellan/internal/protocol"
 	"github.com/castellan-sts/castellan/sigv4"
 )
@@ -101,7 +102,9 @@ func sensitiveFiller(account string) map[string]string {
 func TestSensitiveMembersNeverStored(t *testing.T) {
 	logBuf := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := newEnvWith(t, app.Options{Logger: log})
+	// Every refused request must reach the trail to be searched: no
+	// sampling, no limits.
+	e := newEnvWith(t, app.Options{Logger: log}, func(c *config.Config) { c.Limits = config.Limits{} })
 	alice := e.newUser(t, "alice")
 	badRoot := aws.Credentials{AccessKeyID: e.root.AccessKeyID, SecretAccessKey: "not-the-root-secret-0123456789abcdef"}
 	filler := sensitiveFiller(e.app.AccountID())
