@@ -1,16 +1,20 @@
 # Castellan — build, test and measure.
 #   make test         unit + e2e (go test) and the conformance run with real clients
 #   make bench        Go benchmarks (numbers for the closing notes)
+#   make bench-e2e    castellan serve as its own process vs bare net/http (docs/performance.md)
 #   make fuzz         every fuzz target for FUZZTIME each
 #   make conformance  aws CLI v1/v2, boto3, AWS SDK for JS v3 and curl against a real server
 #   make lint         gofmt, go vet, staticcheck
+#   make crash        kill -9 campaign (CRASH_ITERATIONS, default 50): nothing acknowledged lost, every change audited
 
 GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test unit conformance bench fuzz lint run
+.PHONY: all build test unit conformance bench bench-e2e fuzz lint run crash
+CRASH_ITERATIONS ?= 50
+
 
 all: build
 
@@ -33,6 +37,13 @@ conformance:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sigv4/ ./policy/ ./internal/... ./test/bench/
 
+# BENCH_E2E_FLAGS, e.g. -rounds 7 -duration 3s -conns 32 -calls gci,ar -profile prof
+# (go run ./test/benche2e -h lists them); PostgreSQL targets run when
+# CASTELLAN_TEST_POSTGRES is set.
+BENCH_E2E_FLAGS ?=
+bench-e2e:
+	$(GO) run ./test/benche2e $(BENCH_E2E_FLAGS)
+
 # Each fuzz target runs alone: go test -fuzz accepts one target per package run.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
@@ -46,3 +57,8 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# test/crash is a main package: go test ./... does not run it.
+crash:
+	$(GO) build -o bin/castellan ./cmd/castellan
+	$(GO) run ./test/crash -iterations $(CRASH_ITERATIONS) -bin bin/castellan

@@ -239,22 +239,34 @@ func indexLiteral[P, S byteseq](lit P, s S, j int, fold bool) (int, bool) {
 	if len(s)-j < m {
 		return 0, false
 	}
+	// With fold, both sides are lowered, so the search compares bytes.
+	pat := make([]byte, m)
+	for i := range m {
+		pat[i] = lit[i]
+		if fold {
+			pat[i] = lower(pat[i])
+		}
+	}
 	fail := make([]int32, m)
 	for i, q := 1, int32(0); i < m; i++ {
-		for q > 0 && !eqByte(lit[i], lit[q], fold) {
+		for q > 0 && pat[i] != pat[q] {
 			q = fail[q-1]
 		}
-		if eqByte(lit[i], lit[q], fold) {
+		if pat[i] == pat[q] {
 			q++
 		}
 		fail[i] = q
 	}
 	q := int32(0)
 	for k := j; k < len(s); k++ {
-		for q > 0 && !eqByte(s[k], lit[q], fold) {
+		c := s[k]
+		if fold {
+			c = lower(c)
+		}
+		for q > 0 && c != pat[q] {
 			q = fail[q-1]
 		}
-		if eqByte(s[k], lit[q], fold) {
+		if c == pat[q] {
 			q++
 		}
 		if int(q) == m {
@@ -335,9 +347,11 @@ type shiftAnd struct {
 	// A character's positions are kept as a bit set when it occurs more
 	// often than the set has words, else as a list, so that one step costs
 	// O(words) and the tables O(n) words whatever the chunk.
-	sets  map[uint32][]uint64
-	lists map[uint32][]int32
-	next  []uint64
+	sets       map[uint32][]uint64
+	lists      map[uint32][]int32
+	asciiSets  [128][]uint64 // the same, indexed directly for ASCII
+	asciiLists [128][]int32
+	next       []uint64
 }
 
 func newShiftAnd[P byteseq](core P, fold bool) *shiftAnd {
@@ -380,28 +394,40 @@ func newShiftAnd[P byteseq](core P, fold bool) *shiftAnd {
 			a.lists[k] = append(a.lists[k], int32(i))
 		}
 	}
+	for k := range uint32(128) {
+		a.asciiSets[k], a.asciiLists[k] = a.sets[k], a.lists[k]
+	}
 	return a
 }
 
 // step feeds one text character and reports whether the whole chunk now
 // matches, ending with it.
 func (a *shiftAnd) step(key uint32) bool {
-	carry := uint64(1)
-	for w := range a.state {
-		v := a.state[w]
-		a.state[w] = v<<1 | carry
-		carry = v >> 63
+	var set []uint64
+	var list []int32
+	if key < 128 {
+		set, list = a.asciiSets[key], a.asciiLists[key]
+	} else {
+		set, list = a.sets[key], a.lists[key]
 	}
-	set, list := a.sets[key], a.lists[key]
-	for w, v := range a.state {
-		m := a.wild[w]
-		if set != nil {
-			m |= set[w]
+	carry := uint64(1)
+	if set == nil {
+		for w, v := range a.state {
+			a.next[w] = (v<<1 | carry) & a.wild[w]
+			carry = v >> 63
 		}
-		a.next[w] = v & m
+	} else {
+		for w, v := range a.state {
+			a.next[w] = (v<<1 | carry) & (a.wild[w] | set[w])
+			carry = v >> 63
+		}
 	}
 	for _, i := range list {
-		a.next[i/64] |= a.state[i/64] & (1 << (i % 64))
+		// Bit i of the shifted state is bit i-1 of the old one (or the
+		// carried-in 1 for i = 0).
+		if i == 0 || a.state[(i-1)/64]&(1<<((i-1)%64)) != 0 {
+			a.next[i/64] |= 1 << (i % 64)
+		}
 	}
 	a.state, a.next = a.next, a.state
 	last := a.n - 1

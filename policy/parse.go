@@ -21,6 +21,17 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 	if len(doc) > MaxDocumentBytes {
 		return nil, &Error{Code: CodeLimitExceeded, Message: "Cannot exceed quota for PolicySize: " + itoa(MaxDocumentBytes)}
 	}
+	return parse(doc, kind)
+}
+
+// ParseAWSManaged is [Parse] without the [MaxDocumentBytes] bound, for the
+// AWS managed policies (arn:aws:iam::aws:policy/…) a server embeds: AWS
+// does not hold its own policies to the customer quota, and one of them
+// (AWSSupportServiceRolePolicy) is longer. Never use it for documents a
+// caller supplies.
+func ParseAWSManaged(doc string, kind Kind) (*Policy, error) { return parse(doc, kind) }
+
+func parse(doc string, kind Kind) (*Policy, error) {
 	root, err := decodeJSON(doc)
 	if err != nil {
 		if kind == Trust {
@@ -239,6 +250,10 @@ func (v *validator) syntax(root *jvalue) bool {
 	case jObject:
 		return v.statement(stmt)
 	case jArray:
+		if len(stmt.arr) == 0 {
+			// AWS: an empty Statement array is a syntax error.
+			return false
+		}
 		for i := range stmt.arr {
 			if stmt.arr[i].kind != jObject || !v.statement(&stmt.arr[i]) {
 				return false
@@ -396,19 +411,12 @@ func conditionValues(v *jvalue) []string {
 // legacy performs the checks AWS reports as "The policy failed legacy
 // parsing".
 func (v *validator) legacy() bool {
+	if !v.legacyResources() {
+		return false
+	}
 	for _, s := range v.stmts {
 		if s.effect != "Allow" && s.effect != "Deny" {
 			return false
-		}
-		for _, r := range s.resource {
-			if truncatedARN(r) {
-				return false
-			}
-		}
-		for _, r := range s.notResource {
-			if truncatedARN(r) {
-				return false
-			}
 		}
 		if s.condition == nil {
 			continue
@@ -422,7 +430,7 @@ func (v *validator) legacy() bool {
 				for _, val := range conditionValues(&m.val) {
 					switch op.family() {
 					case famDate:
-						if _, ok := parseDate(val); !ok {
+						if !legacyDate(val) {
 							return false
 						}
 					case famNumeric:
@@ -444,6 +452,124 @@ func (v *validator) legacy() bool {
 var validPartitions = map[string]bool{
 	"aws": true, "aws-cn": true, "aws-us-gov": true, "aws-iso": true, "aws-iso-b": true,
 	"aws-iso-e": true, "aws-iso-f": true, "aws-eusc": true, "*": true,
+}
+
+// legacyResources is the resource part of legacy parsing. IAM checks the
+// Resource elements of every statement, then the NotResource ones; once a
+// resource has a format error (resourceFormatError, reported later) it
+// parses no further resources the legacy way.
+func (v *validator) legacyResources() bool {
+	formatError := false
+	for _, notRes := range []bool{false, true} {
+		for _, s := range v.stmts {
+			rs := s.resource
+			if notRes {
+				rs = s.notResource
+			}
+			for _, r := range rs {
+				formatError = formatError || resourceFormatError(r) != ""
+			}
+			if formatError {
+				return true
+			}
+			for _, r := range rs {
+				if truncatedARN(r) || emptyService(r) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// emptyService reports an ARN-like resource whose service field (the
+// third) is empty, such as "arn:aws::::bucket": a legacy-parsing failure.
+func emptyService(r string) bool {
+	if r == "*" || r == "" {
+		return false
+	}
+	f := strings.SplitN(r, ":", 4)
+	return len(f) >= 3 && f[2] == ""
+}
+
+// legacyDate reports whether a Date condition value passes legacy parsing,
+// which is laxer than evaluation in some ways (a bare "01T", a year of any
+// width, hours without minutes) and stricter in others (at most nine
+// fraction digits, a time zone offset only as +HH or +HH:MM): a value with
+// "t" or "-" is an ISO 8601 date-time, any other an epoch-seconds count in
+// [0, 2^63-1]. Numbers read as Python's int() reads them (surrounding
+// spaces, a sign, underscores between digits), because that is the
+// parser whose behaviour the checks reproduce.
+func legacyDate(v string) bool {
+	v = strings.ToLower(v)
+	if !strings.ContainsAny(v, "t-") {
+		n, ok := pyInt(v)
+		return ok && n >= 0
+	}
+	datePart, timePart, _ := strings.Cut(v, "t")
+	neg := strings.HasPrefix(datePart, "-")
+	if neg {
+		datePart = datePart[1:]
+	}
+	dp := strings.Split(datePart, "-")
+	yearText := dp[0]
+	if neg {
+		yearText = "-" + yearText
+	}
+	inRange := func(s string, lo, hi int64) bool {
+		n, ok := pyInt(s)
+		return ok && n >= lo && n <= hi
+	}
+	if !inRange(yearText, -292275054, 292278993) || len(dp) > 3 {
+		return false
+	}
+	if len(dp) > 1 && !inRange(dp[1], 1, 12) || len(dp) > 2 && !inRange(dp[2], 1, 31) {
+		return false
+	}
+	tp := strings.Split(timePart, ":")
+	if tp[0] != "" && !inRange(tp[0], 0, 23) || len(tp) > 1 && !inRange(tp[1], 0, 59) {
+		return false
+	}
+	if len(tp) < 3 {
+		return true
+	}
+	secs := tp[2]
+	switch {
+	case strings.Contains(secs, "z"):
+		var after string
+		secs, after, _ = strings.Cut(secs, "z")
+		if after != "" {
+			return false
+		}
+	case strings.Contains(secs, "+"):
+		var zone string
+		secs, zone, _ = strings.Cut(secs, "+")
+		zh, zm, hasMin := strings.Cut(zone, ":")
+		if len(zh) != 2 || !inRange(zh, 0, 23) || hasMin && (len(zm) != 2 || !inRange(zm, 0, 59)) {
+			return false
+		}
+	}
+	whole, frac, hasFrac := strings.Cut(secs, ".")
+	return inRange(whole, 0, 59) && (!hasFrac || inRange(frac, 0, 999999999))
+}
+
+// pyInt parses an integer the way Python's int() does for ASCII text:
+// optional surrounding whitespace, an optional sign, digits with single
+// underscores between them. ok is false for anything else and for values
+// outside int64.
+func pyInt(s string) (int64, bool) {
+	s = strings.Trim(s, " \t\n\r\v\f")
+	body := strings.TrimLeft(s, "+-")
+	if len(s)-len(body) > 1 || body == "" || body[0] == '_' || body[len(body)-1] == '_' || strings.Contains(body, "__") {
+		return 0, false
+	}
+	for i := 0; i < len(body); i++ {
+		if (body[i] < '0' || body[i] > '9') && body[i] != '_' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s[:len(s)-len(body)]+strings.ReplaceAll(body, "_", ""), 10, 64)
+	return n, err == nil
 }
 
 // truncatedARN reports an ARN in a valid partition with an empty field that
@@ -492,7 +618,9 @@ func resourceFormatError(r string) string {
 		return msgResVendor
 	}
 	vendor, rest, _ := strings.Cut(rest, ":")
-	if vendor == "" || strings.ContainsAny(vendor, "*?") {
+	// An empty vendor ("arn:aws::::x") is a legacy-parsing failure
+	// (emptyService), not a format error.
+	if strings.ContainsAny(vendor, "*?") {
 		return msgResVendor
 	}
 	region, rest, _ := strings.Cut(rest, ":")

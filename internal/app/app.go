@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -65,9 +66,13 @@ type App struct {
 type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
-	// OIDCClient fetches OIDC discovery documents and keys; nil uses a
-	// default client (tests pass one that trusts their issuer).
-	OIDCClient *http.Client
+	// OIDCRootCAs verifies OIDC issuers' certificates; nil uses the
+	// system roots (tests pass their issuer's CA).
+	OIDCRootCAs *x509.CertPool
+	// OIDCDialAddress, when set, replaces the host:port OIDC fetches dial
+	// (tests point a public issuer name at a local server; the address
+	// rules of --oidc-allow-private still apply).
+	OIDCDialAddress func(hostport string) string
 }
 
 // New builds the application: it opens the store, bootstraps the account
@@ -152,10 +157,13 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		STS: sts.New(sts.Config{
 			Logger: a.log, Now: a.now, Keyring: keyring, Messages: keyring, MFA: iamSvc,
 			Roles: stsRoles{iamSvc}, Trust: authorizer, Policies: iamSvc,
-			WebIdentity: webidentity.New(webidentity.Config{Providers: iamSvc, Client: opt.OIDCClient, Now: a.now, Logger: a.log}),
-			Settings:    a.store, GlobalRegion: cfg.Region,
+			WebIdentity: webidentity.New(webidentity.Config{Providers: iamSvc, Now: a.now, Logger: a.log,
+				AllowInsecure: cfg.OIDC.AllowInsecure, AllowPrivate: cfg.OIDC.AllowPrivate,
+				RootCAs: opt.OIDCRootCAs, DialAddress: opt.OIDCDialAddress}),
+			Settings: a.store, GlobalRegion: cfg.Region,
 		}),
 		IAM:                iamSvc,
+		MaxInflight:        cfg.MaxInflight,
 		Authorizer:         authorizer,
 		Usage:              a.usage,
 		Registry:           a.registry,
@@ -172,7 +180,10 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
-	a.handler, err = a.openGateway(srv, source, authorizer, auditCfg, verifier.AllowRegion)
+	var h http.Handler
+	if h, err = a.withConsole(srv, iamSvc); err == nil { // console.go
+		a.handler, err = a.openGateway(h, source, authorizer, auditCfg, verifier.AllowRegion)
+	}
 	if err != nil {
 		a.closeAudit()
 		a.store.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/castellan-sts/castellan/internal/metrics"
 	"github.com/castellan-sts/castellan/internal/store"
 )
 
@@ -15,7 +16,16 @@ func (a *App) subscribe(ctx context.Context) {
 	if !ok {
 		return
 	}
-	if err := n.Subscribe(ctx, func(c store.Change) { a.applyChange(ctx, c) }); err != nil {
+	m := metrics.NewChanges(a.registry)
+	apply := func(c store.Change) {
+		a.applyChange(ctx, c)
+		if !c.At.IsZero() {
+			// Wall-clock latency against the database's clock, not the
+			// injected one (tests freeze that): a measurement, not a rule.
+			m.Applied(string(c.Kind), time.Since(c.At))
+		}
+	}
+	if err := n.Subscribe(ctx, apply); err != nil {
 		// It keeps retrying; caches fall back on their TTLs meanwhile.
 		a.log.Warn("listening for other nodes' changes", "err", err)
 	}

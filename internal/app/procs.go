@@ -1,6 +1,9 @@
 package app
 
-import "runtime"
+import (
+	"runtime"
+	"runtime/debug"
+)
 
 // syncProcs is how many goroutines spend most of their time blocked in
 // fsync: the audit file's writer and the store's one writer.
@@ -24,4 +27,26 @@ func TuneProcs(getenv func(string) string) int {
 	n := runtime.GOMAXPROCS(0) + syncProcs
 	runtime.GOMAXPROCS(n)
 	return n
+}
+
+// gcPercent is the GOGC serve runs with when the environment sets none.
+// The server's live heap is small (caches, queues) and its garbage is
+// per request, so the default of 100 collects very often: in bench-e2e
+// (castellan serve as its own process, 16 connections, 2 CPUs) GOGC=400
+// cut server CPU per GetCallerIdentity from 82 to 71 µs and per audited
+// AssumeRole by about 8 %, for a heap that peaks at about five times the
+// live one instead of twice.
+const gcPercent = 400
+
+// TuneGC sets the garbage collector's target to gcPercent unless the
+// environment sets GOGC, and returns the value in force. Like TuneProcs
+// it changes process-wide state, so only `castellan serve` calls it.
+func TuneGC(getenv func(string) string) int {
+	if v := getenv("GOGC"); v != "" {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p
+	}
+	debug.SetGCPercent(gcPercent)
+	return gcPercent
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,18 @@ import (
 type Record struct {
 	Event *Event
 	JSON  []byte
+	// Intent marks an intent record (Intend): it goes only to the sinks
+	// that keep intents (IntentSink), never to the store or followers.
+	Intent bool
+}
+
+// IntentSink is a Sink that also keeps intent records durably: Write
+// receives them mixed with events (Record.Intent) and must make both
+// durable before it returns. The FileSink is one.
+type IntentSink interface {
+	Sink
+	// KeepsIntents reports that the sink takes intent records.
+	KeepsIntents() bool
 }
 
 // Sink writes batches of records. Write returns only once the batch is
@@ -99,8 +112,10 @@ type Auditor struct {
 	closed   bool
 
 	healthy atomic.Bool // some lane's last write succeeded
-	closing chan struct{}
-	wg      sync.WaitGroup
+	// intentLanes has bit i set when lane i keeps intents.
+	intentLanes uint64
+	closing     chan struct{}
+	wg          sync.WaitGroup
 }
 
 // entry is one Emit's records (or a Sync barrier), shared by the lanes.
@@ -109,6 +124,8 @@ type entry struct {
 	durable bool
 	barrier bool       // Sync: no records; answered when every lane took it
 	done    chan error // nil for fire-and-forget events
+	intent  bool       // Intend: only for the lanes that keep intents
+	mask    uint64     // the lanes the entry was queued to
 	// state is entryPending until a lane has written the entry
 	// (entryWritten) or every lane failed it (entryRejected).
 	state  atomic.Int32
@@ -126,6 +143,7 @@ const (
 type lane struct {
 	idx     int
 	sink    Sink
+	intents bool     // the sink keeps intent records
 	queue   []*entry // under Auditor.mu
 	queued  int      // records in queue, under Auditor.mu
 	wake    chan struct{}
@@ -161,6 +179,10 @@ func New(cfg Config) (*Auditor, error) {
 	a.space = sync.NewCond(&a.mu)
 	for i, s := range cfg.Sinks {
 		l := &lane{idx: i, sink: s, wake: make(chan struct{}, 1)}
+		if is, ok := s.(IntentSink); ok && is.KeepsIntents() {
+			l.intents = true
+			a.intentLanes |= 1 << i
+		}
 		l.healthy.Store(true)
 		a.lanes = append(a.lanes, l)
 	}
@@ -175,12 +197,51 @@ func New(cfg Config) (*Auditor, error) {
 // Healthy reports whether the last write of some sink succeeded.
 func (a *Auditor) Healthy() bool { return a.healthy.Load() }
 
-// Ready returns ErrUnavailable while no sink can write (for /readyz).
+// Ready returns ErrUnavailable while no sink can write, or while no sink
+// that keeps intents can (mutating calls are refused then), for /readyz.
 func (a *Auditor) Ready(context.Context) error {
-	if !a.healthy.Load() {
+	if !a.healthy.Load() || !a.IntentsHealthy() {
 		return ErrUnavailable
 	}
 	return nil
+}
+
+// IntentsHealthy reports whether a sink that keeps intents can write (true
+// when none is configured: intents are then not kept).
+func (a *Auditor) IntentsHealthy() bool {
+	if a.intentLanes == 0 {
+		return true
+	}
+	for _, l := range a.lanes {
+		if l.intents && l.healthy.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// Intend makes an intent record of ev durable before the change ev
+// describes runs: ev as known so far (the caller, the parameters), which
+// the call's own event completes later under the same eventID. It returns
+// once a sink that keeps intents has it, or ErrUnavailable; then the
+// change must not run. After a crash, an intent without its event becomes
+// an event whose outcome is unknown (see FileSink), so a change that
+// committed is never missing from the trail. Without an IntentSink it
+// does nothing.
+func (a *Auditor) Intend(ctx context.Context, ev *Event) error {
+	if a.intentLanes == 0 {
+		return nil
+	}
+	// Not pooled: the sink keeps the line until the event completes it.
+	b, err := ev.Marshal()
+	if err != nil {
+		return fmt.Errorf("audit: marshal intent %s: %w", ev.EventName, err)
+	}
+	e := &entry{recs: []Record{{Event: ev, JSON: b, Intent: true}}, durable: true, intent: true, done: make(chan error, 1)}
+	if !a.enqueue(e) {
+		return ErrUnavailable
+	}
+	return <-e.done
 }
 
 // Emit queues events for the sinks. With durable, it returns once they are
@@ -230,7 +291,11 @@ func (a *Auditor) Sync(ctx context.Context) error {
 // enqueue appends e to every lane's queue and wakes the lanes that must
 // act; false once the Auditor is closed.
 func (a *Auditor) enqueue(e *entry) bool {
-	e.left.Store(int32(len(a.lanes)))
+	e.mask = 1<<len(a.lanes) - 1
+	if e.intent {
+		e.mask = a.intentLanes
+	}
+	e.left.Store(int32(bits.OnesCount64(e.mask)))
 	n := len(e.recs)
 	a.mu.Lock()
 	for a.fullLocked() && !a.closed {
@@ -243,6 +308,9 @@ func (a *Auditor) enqueue(e *entry) bool {
 	}
 	depth := 0
 	for i, l := range a.lanes {
+		if e.mask&(1<<i) == 0 {
+			continue
+		}
 		l.queue = append(l.queue, e)
 		l.queued += n
 		depth = max(depth, l.queued)
@@ -439,12 +507,14 @@ func (a *Auditor) write(l *lane, batch []*entry) {
 				if e.done != nil {
 					e.done <- nil
 				}
-				forward = append(forward, e.recs...)
+				if !e.intent {
+					forward = append(forward, e.recs...)
+				}
 			}
 			a.finish(e)
 			continue
 		}
-		if e.failed.Or(1<<l.idx)|1<<l.idx == 1<<len(a.lanes)-1 && e.state.CompareAndSwap(entryPending, entryRejected) {
+		if e.failed.Or(1<<l.idx)|1<<l.idx == e.mask && e.state.CompareAndSwap(entryPending, entryRejected) {
 			a.obs.Dropped(len(e.recs))
 			if e.done != nil {
 				e.done <- ErrUnavailable
@@ -473,7 +543,7 @@ func (a *Auditor) finish(e *entry) {
 		e.done <- nil
 		return
 	}
-	if len(a.followers) == 0 {
+	if len(a.followers) == 0 && !e.intent {
 		for _, r := range e.recs {
 			releaseBuf(r.JSON)
 		}

@@ -42,6 +42,15 @@ type FileSink struct {
 	seq  int    // rotation number of f within day
 	size int64
 	buf  []byte // reused between batches (Write is called from one goroutine)
+
+	// The intent journal (intent.go).
+	journal      *os.File
+	jsize        int64
+	pending      map[string][]byte // eventID → intent line, awaiting its event
+	ibuf         []byte
+	reconciled   int
+	compactErr   error
+	compactFloor int64
 }
 
 // maxKeptBuf is the largest batch buffer kept for the next batch.
@@ -70,6 +79,14 @@ func OpenFile(cfg FileConfig) (*FileSink, error) {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	if err := s.open(s.now()); err != nil {
+		return nil, err
+	}
+	if err := s.reconcile(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.openJournal(); err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.prune()
@@ -226,8 +243,37 @@ func syncDir(dir string) {
 	}
 }
 
-// Write implements Sink: one write and one fsync for the batch.
+// Write implements Sink: one write and one fsync for the batch's events,
+// and before them one for its intents (to the journal).
 func (s *FileSink) Write(_ context.Context, batch []Record) error {
+	nIntents := 0
+	for _, r := range batch {
+		if r.Intent {
+			nIntents++
+		}
+	}
+	if nIntents > 0 {
+		ibuf := s.ibuf[:0]
+		ids := make([]string, 0, nIntents)
+		lines := make([][]byte, 0, nIntents)
+		for _, r := range batch {
+			if r.Intent {
+				ibuf = append(ibuf, r.JSON...)
+				ibuf = append(ibuf, '\n')
+				ids = append(ids, r.Event.EventID)
+				lines = append(lines, r.JSON)
+			}
+		}
+		if cap(ibuf) <= maxKeptBuf {
+			s.ibuf = ibuf
+		}
+		if err := s.writeIntents(ibuf, ids, lines); err != nil {
+			return err
+		}
+		if nIntents == len(batch) {
+			return nil
+		}
+	}
 	if s.f == nil {
 		if err := s.open(s.now()); err != nil {
 			return err
@@ -246,6 +292,9 @@ func (s *FileSink) Write(_ context.Context, batch []Record) error {
 	}
 	buf := s.buf[:0]
 	for _, r := range batch {
+		if r.Intent {
+			continue
+		}
 		buf = append(buf, r.JSON...)
 		buf = append(buf, '\n')
 	}
@@ -265,13 +314,21 @@ func (s *FileSink) Write(_ context.Context, batch []Record) error {
 		s.f = nil
 		return fmt.Errorf("audit: file write: %w", err)
 	}
+	s.completed(batch)
 	return nil
 }
 
 // Check implements Sink.
 func (s *FileSink) Check(context.Context) error {
 	if s.f == nil {
-		return s.open(s.now())
+		if err := s.open(s.now()); err != nil {
+			return err
+		}
+	}
+	if s.journal == nil {
+		if err := s.openJournal(); err != nil {
+			return err
+		}
 	}
 	_, err := s.f.Stat()
 	return err
@@ -279,10 +336,17 @@ func (s *FileSink) Check(context.Context) error {
 
 // Close implements Sink.
 func (s *FileSink) Close() error {
-	if s.f == nil {
-		return nil
+	var err error
+	if s.journal != nil {
+		err = s.journal.Close()
+		s.journal = nil
 	}
-	err := s.f.Close()
+	if s.f == nil {
+		return err
+	}
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
 	s.f = nil
 	return err
 }

@@ -56,6 +56,7 @@ func Main(ctx context.Context, args []string, streams IO) int {
 	root.SetErr(streams.Stderr)
 	root.AddCommand(newServeCmd(streams), newVersionCmd(streams))
 	root.AddCommand(newKeysCmd(streams), newSessionsCmd(streams), newMigrateCmd(streams))
+	root.AddCommand(newBackupCmd(streams), newRestoreCmd(streams))
 	root.AddCommand(newConfigureCmd(streams))
 	root.AddCommand(newDoctorCmd(streams))
 	root.AddCommand(newExecCmd(streams))

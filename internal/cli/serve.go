@@ -35,6 +35,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 			if cfg.Audit.Enabled {
 				log.Debug("runtime", "gomaxprocs", app.TuneProcs(streams.Getenv))
 			}
+			log.Debug("runtime", "gogc", app.TuneGC(streams.Getenv))
 			a, err := app.New(cmd.Context(), cfg, app.Options{Logger: log})
 			if err != nil {
 				return err
@@ -56,8 +57,10 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	addAuditFlags(f, &cfg.Audit)  // auditflags.go
 	addLimitFlags(f, &cfg.Limits) // limitflags.go
-	addAuditFlags(f, &cfg.Audit)  // auditflags.go
+	addOIDCFlags(f, &cfg.OIDC)    // oidcflags.go
 	f.StringVar(&cfg.Gateway.ConfigFile, "gateway-config", cfg.Gateway.ConfigFile, "routes file (YAML) of the SigV4 + IAM gateway; turns on the gateway and /authorize")
 	f.StringVar(&cfg.Gateway.Addr, "gateway-addr", cfg.Gateway.Addr, "listen address of the gateway (with --gateway-config)")
+	f.IntVar(&cfg.MaxInflight, "max-inflight", cfg.MaxInflight, "API requests served at once; more are refused with Throttling (Rate exceeded) instead of queueing")
+	f.BoolVar(&cfg.Console, "console", cfg.Console, "serve the admin web console at /console/ (--console=false turns it off)")
 	return cmd
 }

@@ -46,6 +46,14 @@ type Config struct {
 	Limits Limits
 	// Gateway configures the SigV4 + IAM gateway (gateway.go).
 	Gateway Gateway
+	// OIDC configures OpenID Connect fetches (oidc.go).
+	OIDC OIDC
+	// MaxInflight bounds the API requests served at once; past it a
+	// request is refused at once with Throttling ("Rate exceeded"), which
+	// SDKs retry with backoff, instead of queueing until clients time out.
+	MaxInflight int
+	// Console serves the admin web console at /console/ (--console).
+	Console bool
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
@@ -67,8 +75,15 @@ func Default() Config {
 		Audit:              DefaultAudit(),
 		Limits:             DefaultLimits(),
 		Gateway:            DefaultGateway(),
+		MaxInflight:        DefaultMaxInflight,
+		Console:            true,
 	}
 }
+
+// DefaultMaxInflight is --max-inflight's default: enough concurrency to
+// keep the fsync group commits full (a few dozen requests share one), and
+// bounded memory: each request holds at most its 1 MiB body.
+const DefaultMaxInflight = 512
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 
@@ -101,6 +116,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KeyRotationPeriod != 0 && c.KeyRotationPeriod < time.Minute {
 		add("--key-rotation-period %s: want 0 (off) or at least 1m", c.KeyRotationPeriod)
+	}
+	if c.MaxInflight < 1 || c.MaxInflight > 1<<20 {
+		add("--max-inflight %d: want 1 to 1048576", c.MaxInflight)
 	}
 	if (c.RootAccessKeyID == "") != (c.RootSecretAccessKey == "") {
 		add("CASTELLAN_ROOT_ACCESS_KEY_ID and CASTELLAN_ROOT_SECRET_ACCESS_KEY must be set together")

@@ -344,20 +344,21 @@ func (d *decision) identityHeaders(h http.Header) {
 	h.Set("X-Castellan-User-Id", p.UserID)
 	h.Set("X-Castellan-Access-Key-Id", d.result.AccessKeyID)
 	h.Set("X-Castellan-Principal-Type", string(p.Type))
+	// Every header is always set, empty when it does not apply: proxies
+	// that copy headers from /authorize (Caddy's copy_headers, nginx's
+	// auth_request_set) then overwrite whatever the client sent.
 	mfa := false
+	name, source := "", ""
 	if s := p.Session; s != nil {
-		name := s.SessionName
+		name = s.SessionName
 		if name == "" {
 			name = s.FederatedName
 		}
-		if name != "" {
-			h.Set("X-Castellan-Session-Name", name)
-		}
-		if s.SourceIdentity != "" {
-			h.Set("X-Castellan-Source-Identity", s.SourceIdentity)
-		}
+		source = s.SourceIdentity
 		mfa = s.MFA
 	}
+	h.Set("X-Castellan-Session-Name", name)
+	h.Set("X-Castellan-Source-Identity", source)
 	h.Set("X-Castellan-Principal-Tags", tagsJSON(p.Tags))
 	h.Set("X-Castellan-Mfa-Authenticated", strconv.FormatBool(mfa))
 	h.Set("X-Castellan-Request-Id", d.requestID)

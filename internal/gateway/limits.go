@@ -11,6 +11,9 @@ const (
 	// maxOriginalURI bounds the original request URI /authorize accepts
 	// from a proxy's headers.
 	maxOriginalURI = 16 << 10
+	// firstRead is how much of a verified aws-chunked body is read before
+	// the upstream is dialled.
+	firstRead = 32 << 10
 	// maxTagsHeader bounds X-Castellan-Principal-Tags.
 	maxTagsHeader = 8 << 10
 )

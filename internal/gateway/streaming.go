@@ -31,12 +31,18 @@ type streamKey struct{}
 // the decoded length and the last chunk is held back until everything
 // verified).
 type verifiedBody struct {
-	cr   *sigv4.ChunkReader
-	mu   sync.Mutex
-	fail *apiError
+	first []byte // verified bytes read before the upstream was dialled
+	cr    *sigv4.ChunkReader
+	mu    sync.Mutex
+	fail  *apiError
 }
 
 func (b *verifiedBody) Read(p []byte) (int, error) {
+	if len(b.first) > 0 {
+		n := copy(p, b.first)
+		b.first = b.first[n:]
+		return n, nil
+	}
 	n, err := b.cr.Read(p)
 	if err != nil && err != io.EOF {
 		b.mu.Lock()
@@ -96,7 +102,16 @@ func (g *Gateway) serveStreaming(w http.ResponseWriter, r *http.Request, d *deci
 		g.fail(w, r, d, "gateway")
 		return
 	}
-	body := &verifiedBody{cr: cr}
+	// The first verified bytes are read before the upstream is dialled, so
+	// a body whose first chunk fails never reaches it at all.
+	first := make([]byte, firstRead)
+	n, ferr := io.ReadFull(cr, first)
+	if ferr != nil && ferr != io.EOF && ferr != io.ErrUnexpectedEOF {
+		d.err = bodyError(ferr)
+		g.fail(w, r, d, "gateway")
+		return
+	}
+	body := &verifiedBody{cr: cr, first: first[:n]}
 	out := g.outgoing(r.WithContext(context.WithValue(ctx, streamKey{}, body)), d)
 	out.Body = body
 	out.ContentLength = decoded

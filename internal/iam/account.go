@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/awserr"
+	"github.com/castellan-sts/castellan/internal/awspolicies"
 	"github.com/castellan-sts/castellan/internal/identity"
 	"github.com/castellan-sts/castellan/internal/store"
 	"github.com/castellan-sts/castellan/policy"
@@ -254,6 +255,9 @@ func (s *Service) detailPage(ctx context.Context, filter []string, marker string
 			p, err := s.st.ListPolicies(ctx, s.account, store.PolicyListOptions{ListOptions: o})
 			return anys(p.Items), p.Next, err
 		}},
+		{"5", "AWSManagedPolicy", func(o store.ListOptions) ([]any, string, error) {
+			return s.attachedAWSDetails(ctx, o)
+		}},
 	}
 	markRank, markName, _ := strings.Cut(marker, ":")
 	var items []any
@@ -309,6 +313,8 @@ func detailKey(it any) string {
 		return "3:" + strings.ToLower(v.Name)
 	case store.ManagedPolicy:
 		return "4:" + strings.ToLower(v.Name)
+	case awsDetail:
+		return "5:" + strings.ToLower(v.Name)
 	}
 	return ""
 }
@@ -366,21 +372,59 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, _ *identit
 				return nil, err
 			}
 			out.RoleDetailList = append(out.RoleDetailList, d)
+		case awsDetail:
+			out.Policies = append(out.Policies, s.policyDetail(v.ManagedPolicy, []store.PolicyVersion{awsVersion(v.p)}))
 		case store.ManagedPolicy:
-			p := policyOut(v, false)
-			d := ManagedPolicyDetail{PolicyName: p.PolicyName, PolicyId: p.PolicyId, Arn: p.Arn, Path: p.Path,
-				DefaultVersionId: p.DefaultVersionId, AttachmentCount: p.AttachmentCount,
-				PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount, IsAttachable: true,
-				Description: p.Description, CreateDate: p.CreateDate, UpdateDate: p.UpdateDate}
 			vs, err := s.st.ListPolicyVersions(ctx, v.ARN)
 			if err != nil && !isNotFound(err) {
 				return nil, err
 			}
-			for _, ver := range vs {
-				d.PolicyVersionList = append(d.PolicyVersionList, versionOut(ver, true))
-			}
-			out.Policies = append(out.Policies, d)
+			out.Policies = append(out.Policies, s.policyDetail(v, vs))
 		}
 	}
 	return out, nil
+}
+
+// awsDetail is an AWS managed policy among GetAccountAuthorizationDetails'
+// items: those attached in the account are reported after the account's
+// own policies (AWSManagedPolicy).
+type awsDetail struct {
+	store.ManagedPolicy
+	p *awspolicies.Policy
+}
+
+// attachedAWSDetails lists the attached AWS managed policies after
+// o.Marker, by name.
+func (s *Service) attachedAWSDetails(ctx context.Context, o store.ListOptions) ([]any, string, error) {
+	ps, err := s.listAWSPolicies(ctx, &ListPoliciesInput{OnlyAttached: true})
+	if err != nil {
+		return nil, "", err
+	}
+	var out []any
+	for _, p := range ps {
+		if o.Marker != "" && strings.ToLower(p.Name) <= o.Marker {
+			continue
+		}
+		if len(out) == o.Limit {
+			return out, strings.ToLower(out[len(out)-1].(awsDetail).Name), nil
+		}
+		ap, _, err := s.lookupAWS(p.ARN)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, awsDetail{ManagedPolicy: p, p: ap})
+	}
+	return out, "", nil
+}
+
+func (s *Service) policyDetail(v store.ManagedPolicy, vs []store.PolicyVersion) ManagedPolicyDetail {
+	p := policyOut(v, false)
+	d := ManagedPolicyDetail{PolicyName: p.PolicyName, PolicyId: p.PolicyId, Arn: p.Arn, Path: p.Path,
+		DefaultVersionId: p.DefaultVersionId, AttachmentCount: p.AttachmentCount,
+		PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount, IsAttachable: true,
+		Description: p.Description, CreateDate: p.CreateDate, UpdateDate: p.UpdateDate}
+	for _, ver := range vs {
+		d.PolicyVersionList = append(d.PolicyVersionList, versionOut(ver, true))
+	}
+	return d
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/castellan-sts/castellan/internal/awspolicies"
 	"github.com/castellan-sts/castellan/internal/store"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	Now     func() time.Time // nil: time.Now
 	Account string
 	Region  string
+	// AWSPolicies holds the AWS managed policies; nil: the embedded
+	// snapshot (awspolicies.New).
+	AWSPolicies *awspolicies.Catalog
 }
 
 // Service implements IAM.
@@ -50,6 +54,8 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	account string
+	// aws holds the AWS managed policies (awsmanaged.go).
+	aws *awspolicies.Catalog
 	// compiled caches compiled policy documents, sets the principals'
 	// PolicySets (principal.go).
 	compiled compiledCache
@@ -61,7 +67,10 @@ type Service struct {
 
 // New returns an IAM service.
 func New(cfg Config) *Service {
-	s := &Service{st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, account: cfg.Account}
+	s := &Service{st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, account: cfg.Account, aws: cfg.AWSPolicies}
+	if s.aws == nil {
+		s.aws = awspolicies.New()
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/castellan-sts/castellan/internal/awserr"
 	"github.com/castellan-sts/castellan/internal/awsid"
+	"github.com/castellan-sts/castellan/internal/awspolicies"
 	"github.com/castellan-sts/castellan/internal/identity"
 	"github.com/castellan-sts/castellan/internal/store"
 	"github.com/castellan-sts/castellan/policy"
@@ -58,10 +59,17 @@ func versionOut(v store.PolicyVersion, withDoc bool) PolicyVersion {
 	return out
 }
 
-// checkARN rejects a policy ARN that does not parse as an ARN.
+// checkARN rejects a policy ARN that does not parse as an ARN (the edge
+// refuses those first, internal/protocol) and one whose policy part holds
+// a colon, which AWS answers with InvalidInput (a policy ARN pasted after
+// the prefix: arn:aws:iam::aws:policy/arn:aws:iam::aws:policy/X).
 func checkARN(arn string) error {
-	if parts := strings.SplitN(arn, ":", 6); len(parts) < 6 || parts[0] != "arn" {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
 		return awserr.Errorf(awserr.ValidationError, "Invalid ARN:  Could not be parsed!")
+	}
+	if strings.Contains(parts[5], ":") {
+		return awserr.Errorf(awserr.InvalidInput, "ARN %s is not valid.", arn)
 	}
 	return nil
 }
@@ -89,10 +97,21 @@ func checkManaged(doc string) error {
 	return nil
 }
 
-// getPolicy loads a managed policy with AWS's NoSuchEntity.
+// getPolicy loads a managed policy, customer or AWS, with AWS's
+// NoSuchEntity.
 func (s *Service) getPolicy(ctx context.Context, arn string) (store.ManagedPolicy, error) {
 	if err := checkARN(arn); err != nil {
 		return store.ManagedPolicy{}, err
+	}
+	if awspolicies.IsAWS(arn) {
+		ap, ok, err := s.lookupAWS(arn)
+		if err != nil {
+			return store.ManagedPolicy{}, err
+		}
+		if !ok {
+			return store.ManagedPolicy{}, noSuchPolicy(arn)
+		}
+		return s.awsRecord(ctx, ap)
 	}
 	p, err := s.st.GetPolicy(ctx, arn)
 	if isNotFound(err) {
@@ -107,7 +126,17 @@ func (s *Service) checkBoundary(ctx context.Context, arn string) error {
 	if err := checkARN(arn); err != nil {
 		return err
 	}
-	_, err := s.st.GetPolicy(ctx, arn)
+	var err error
+	if awspolicies.IsAWS(arn) {
+		if _, ok, lerr := s.lookupAWS(arn); lerr != nil || !ok {
+			err = lerr
+			if !ok && lerr == nil {
+				err = store.ErrNotFound
+			}
+		}
+	} else {
+		_, err = s.st.GetPolicy(ctx, arn)
+	}
 	if isNotFound(err) {
 		return awserr.Errorf(awserr.NoSuchEntity, "Scope ARN: %s does not exist or is not attachable.", arn)
 	}
@@ -179,11 +208,11 @@ type ListPoliciesOutput struct {
 	Paging
 }
 
-// ListPolicies pages managed policies. Castellan has no AWS managed
-// policies, so Scope=AWS lists nothing and All equals Local.
+// ListPolicies pages managed policies: the account's (Scope=Local), the
+// AWS managed ones (AWS) or both (All, the default), ordered by name.
 func (s *Service) ListPolicies(ctx context.Context, _ *identity.Call, in *ListPoliciesInput) (*ListPoliciesOutput, error) {
-	if in.Scope == "AWS" {
-		return &ListPoliciesOutput{Policies: []Policy{}}, nil
+	if in.Scope != "Local" {
+		return s.listPoliciesMerged(ctx, in)
 	}
 	opt := store.PolicyListOptions{ListOptions: listOptions(in.Marker, in.MaxItems, in.PathPrefix), OnlyAttached: in.OnlyAttached}
 	page, err := s.st.ListPolicies(ctx, s.account, opt)
@@ -199,12 +228,43 @@ func (s *Service) ListPolicies(ctx context.Context, _ *identity.Call, in *ListPo
 	return out, nil
 }
 
+// listPoliciesMerged serves ListPolicies for Scope AWS and All: the AWS
+// managed policies are in memory and an account holds at most a few
+// thousand of its own, so the page is cut from the merged, ordered list.
+func (s *Service) listPoliciesMerged(ctx context.Context, in *ListPoliciesInput) (*ListPoliciesOutput, error) {
+	all, err := s.listAWSPolicies(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Scope != "AWS" {
+		local, err := listAll(1000, func(o store.ListOptions) (store.Page[store.ManagedPolicy], error) {
+			o.PathPrefix = in.PathPrefix
+			return s.st.ListPolicies(ctx, s.account, store.PolicyListOptions{ListOptions: o, OnlyAttached: in.OnlyAttached})
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, local...)
+	}
+	page, pg := pageByKey(all, policyListKey, in.Marker, in.MaxItems)
+	out := &ListPoliciesOutput{Policies: make([]Policy, 0, len(page)), Paging: pg}
+	for _, p := range page {
+		lp := policyOut(p, false)
+		lp.Description = ""
+		out.Policies = append(out.Policies, lp)
+	}
+	return out, nil
+}
+
 // DeletePolicy deletes a managed policy that is not attached and has no
 // version besides the default.
-func (s *Service) DeletePolicy(ctx context.Context, _ *identity.Call, in *PolicyARNInput) (*struct{}, error) {
+func (s *Service) DeletePolicy(ctx context.Context, call *identity.Call, in *PolicyARNInput) (*struct{}, error) {
 	defer s.sets.invalidate() // after the write: PolicySets may change
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
+	}
+	if awspolicies.IsAWS(in.PolicyArn) {
+		return nil, awsReadOnly(call, "DeletePolicy", in.PolicyArn)
 	}
 	err := s.st.DeletePolicy(ctx, in.PolicyArn)
 	if isNotFound(err) {
@@ -227,10 +287,13 @@ type CreatePolicyVersionInput struct {
 type PolicyVersionOutput struct{ PolicyVersion PolicyVersion }
 
 // CreatePolicyVersion adds a version (at most VersionsPerPolicy).
-func (s *Service) CreatePolicyVersion(ctx context.Context, _ *identity.Call, in *CreatePolicyVersionInput) (*PolicyVersionOutput, error) {
+func (s *Service) CreatePolicyVersion(ctx context.Context, call *identity.Call, in *CreatePolicyVersionInput) (*PolicyVersionOutput, error) {
 	defer s.sets.invalidate() // after the write: PolicySets may change
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
+	}
+	if awspolicies.IsAWS(in.PolicyArn) {
+		return nil, awsReadOnly(call, "CreatePolicyVersion", in.PolicyArn)
 	}
 	if err := checkManaged(in.PolicyDocument); err != nil {
 		return nil, err
@@ -266,6 +329,18 @@ func (s *Service) GetPolicyVersion(ctx context.Context, _ *identity.Call, in *Po
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
 	}
+	if awspolicies.IsAWS(in.PolicyArn) {
+		p, ok, err := s.lookupAWS(in.PolicyArn)
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok:
+			return nil, noSuchPolicy(in.PolicyArn)
+		case in.VersionId != p.DefaultVersion:
+			return nil, noSuchVersion(in.PolicyArn, in.VersionId)
+		}
+		return &PolicyVersionOutput{PolicyVersion: versionOut(awsVersion(p), true)}, nil
+	}
 	v, err := s.st.GetPolicyVersion(ctx, in.PolicyArn, in.VersionId)
 	if isNotFound(err) {
 		return nil, s.versionNotFound(ctx, in)
@@ -294,7 +369,19 @@ func (s *Service) ListPolicyVersions(ctx context.Context, _ *identity.Call, in *
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
 	}
-	vs, err := s.st.ListPolicyVersions(ctx, in.PolicyArn)
+	var vs []store.PolicyVersion
+	var err error
+	if awspolicies.IsAWS(in.PolicyArn) {
+		// The snapshot holds the default version only.
+		p, ok, lerr := s.lookupAWS(in.PolicyArn)
+		if ok {
+			vs = []store.PolicyVersion{awsVersion(p)}
+		} else if err = lerr; err == nil {
+			err = store.ErrNotFound
+		}
+	} else {
+		vs, err = s.st.ListPolicyVersions(ctx, in.PolicyArn)
+	}
 	if isNotFound(err) {
 		return nil, noSuchPolicy(in.PolicyArn)
 	}
@@ -313,9 +400,12 @@ func (s *Service) ListPolicyVersions(ctx context.Context, _ *identity.Call, in *
 }
 
 // DeletePolicyVersion deletes a version other than the default.
-func (s *Service) DeletePolicyVersion(ctx context.Context, _ *identity.Call, in *PolicyVersionInput) (*struct{}, error) {
+func (s *Service) DeletePolicyVersion(ctx context.Context, call *identity.Call, in *PolicyVersionInput) (*struct{}, error) {
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
+	}
+	if awspolicies.IsAWS(in.PolicyArn) {
+		return nil, awsReadOnly(call, "DeletePolicyVersion", in.PolicyArn)
 	}
 	err := s.st.DeletePolicyVersion(ctx, in.PolicyArn, in.VersionId)
 	if isNotFound(err) {
@@ -328,10 +418,13 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, _ *identity.Call, in 
 }
 
 // SetDefaultPolicyVersion makes a version the one in force.
-func (s *Service) SetDefaultPolicyVersion(ctx context.Context, _ *identity.Call, in *PolicyVersionInput) (*struct{}, error) {
+func (s *Service) SetDefaultPolicyVersion(ctx context.Context, call *identity.Call, in *PolicyVersionInput) (*struct{}, error) {
 	defer s.sets.invalidate() // after the write: PolicySets may change
 	if err := checkARN(in.PolicyArn); err != nil {
 		return nil, err
+	}
+	if awspolicies.IsAWS(in.PolicyArn) {
+		return nil, awsReadOnly(call, "SetDefaultPolicyVersion", in.PolicyArn)
 	}
 	err := s.st.SetDefaultPolicyVersion(ctx, in.PolicyArn, in.VersionId, s.timestamp())
 	if isNotFound(err) {
@@ -350,7 +443,18 @@ func (s *Service) attach(ctx context.Context, k store.EntityKind, name, arn stri
 	if err := checkARN(arn); err != nil {
 		return err
 	}
-	err = s.st.AttachPolicy(ctx, arn, o, ManagedPoliciesPerEntity)
+	if awspolicies.IsAWS(arn) {
+		p, ok, lerr := s.lookupAWS(arn)
+		if lerr != nil {
+			return lerr
+		}
+		if !ok {
+			return notAttachable(arn)
+		}
+		err = s.st.AttachAWSPolicy(ctx, s.account, store.AttachedPolicy{Name: p.Name, ARN: p.ARN, Path: p.Path}, o, ManagedPoliciesPerEntity)
+	} else {
+		err = s.st.AttachPolicy(ctx, arn, o, ManagedPoliciesPerEntity)
+	}
 	switch {
 	case isNotFound(err):
 		if _, err := s.owner(ctx, k, name); err != nil {
@@ -383,7 +487,11 @@ func (s *Service) detach(ctx context.Context, k store.EntityKind, name, arn stri
 	if err := checkARN(arn); err != nil {
 		return err
 	}
-	err = s.st.DetachPolicy(ctx, arn, o.ID)
+	if awspolicies.IsAWS(arn) {
+		err = s.st.DetachAWSPolicy(ctx, s.account, arn, o.ID)
+	} else {
+		err = s.st.DetachPolicy(ctx, arn, o.ID)
+	}
 	if isNotFound(err) {
 		return noSuchPolicy(arn)
 	}
@@ -527,7 +635,16 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, _ *identity.Call, i
 		kind = store.EntityRole
 	}
 	var all []store.EntityRef
-	if in.PolicyUsageFilter != "PermissionsBoundary" {
+	if awspolicies.IsAWS(in.PolicyArn) && in.PolicyUsageFilter != "PermissionsBoundary" {
+		if _, err := s.getPolicy(ctx, in.PolicyArn); err != nil {
+			return nil, err
+		}
+		att, err := s.st.ListAWSPolicyEntities(ctx, s.account, in.PolicyArn, kind)
+		if err != nil {
+			return nil, err
+		}
+		all = att
+	} else if in.PolicyUsageFilter != "PermissionsBoundary" {
 		att, err := s.st.ListPolicyEntities(ctx, in.PolicyArn, kind)
 		if isNotFound(err) {
 			return nil, noSuchPolicy(in.PolicyArn)

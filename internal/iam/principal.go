@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/awserr"
+	"github.com/castellan-sts/castellan/internal/awspolicies"
 	"github.com/castellan-sts/castellan/internal/identity"
 	"github.com/castellan-sts/castellan/internal/store"
 	"github.com/castellan-sts/castellan/policy"
@@ -152,9 +153,12 @@ func (s *Service) entityPolicies(ctx context.Context, set *PolicySet, entityID s
 	return nil
 }
 
-// managedDefault compiles the default version of a managed policy; nil
-// when the policy vanished meanwhile.
+// managedDefault compiles the default version of a managed policy,
+// customer or AWS (awsmanaged.go); nil when the policy vanished meanwhile.
 func (s *Service) managedDefault(ctx context.Context, arn string, kind policy.Kind) (*policy.Policy, error) {
+	if awspolicies.IsAWS(arn) {
+		return s.awsDefault(arn, kind)
+	}
 	p, err := s.st.GetPolicy(ctx, arn)
 	if isNotFound(err) {
 		return nil, nil
@@ -241,6 +245,12 @@ type compiledKey struct {
 }
 
 func (c *compiledCache) get(doc string, kind policy.Kind) (*policy.Policy, error) {
+	return c.getWith(doc, kind, policy.Parse)
+}
+
+// getWith is get with another parser (policy.ParseAWSManaged for the
+// embedded AWS managed policies).
+func (c *compiledCache) getWith(doc string, kind policy.Kind, parse func(string, policy.Kind) (*policy.Policy, error)) (*policy.Policy, error) {
 	k := compiledKey{kind, doc}
 	c.mu.RLock()
 	p, ok := c.m[k]
@@ -248,7 +258,7 @@ func (c *compiledCache) get(doc string, kind policy.Kind) (*policy.Policy, error
 	if ok {
 		return p, nil
 	}
-	p, err := policy.Parse(doc, kind)
+	p, err := parse(doc, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -271,8 +281,11 @@ func (s *Service) InvalidatePolicies() { s.sets.invalidate() }
 // loaded before the write unusable even if stored after it.
 type policySetCache struct {
 	gen atomic.Uint64
-	mu  sync.Mutex
-	m   map[string]policySetEntry
+	// mu is a RWMutex: every authorised request reads, writes are rare,
+	// and under load a reader preempted inside a plain Mutex made the
+	// others park (the mutex profile of bench-e2e's AssumeRole).
+	mu sync.RWMutex
+	m  map[string]policySetEntry
 }
 
 type policySetEntry struct {
@@ -287,7 +300,7 @@ func (c *policySetCache) invalidate() { c.gen.Add(1) }
 // while the policySetCache generation is unchanged (every role write bumps
 // it) and for at most policySetTTL (changes made on other nodes).
 type roleCache struct {
-	mu sync.Mutex
+	mu sync.RWMutex // as policySetCache.mu
 	m  map[string]roleEntry
 }
 
@@ -299,9 +312,9 @@ type roleEntry struct {
 
 func (c *roleCache) load(now time.Time, gen uint64, name string, fill func() (*AssumableRole, error)) (*AssumableRole, error) {
 	key := strings.ToLower(name)
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.m[key]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok && e.gen == gen && now.Sub(e.at) < policySetTTL && !now.Before(e.at) {
 		return e.role, nil
 	}
@@ -320,9 +333,9 @@ func (c *roleCache) load(now time.Time, gen uint64, name string, fill func() (*A
 
 func (c *policySetCache) load(now time.Time, key string, fill func() (*PolicySet, error)) (*PolicySet, error) {
 	gen := c.gen.Load()
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.m[key]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok && e.gen == gen && now.Sub(e.at) < policySetTTL && !now.Before(e.at) {
 		return e.set, nil
 	}

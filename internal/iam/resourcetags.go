@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/castellan-sts/castellan/internal/awspolicies"
 	"github.com/castellan-sts/castellan/internal/operation"
 	"github.com/castellan-sts/castellan/internal/store"
 )
@@ -69,6 +70,14 @@ func (s *Service) Resolve(ctx context.Context, kind operation.Kind, name string)
 			st = r.Tags
 		}
 	case operation.Policy:
+		if awspolicies.IsAWS(name) {
+			// AWS managed policies carry no tags and live outside the store.
+			_, ok, err := s.lookupAWS(name)
+			if err != nil || !ok {
+				return operation.Entity{}, false, err
+			}
+			return operation.Entity{ARN: name, Name: name[strings.LastIndexByte(name, '/')+1:]}, true, nil
+		}
 		var p store.ManagedPolicy
 		if p, err = s.st.GetPolicy(ctx, name); err == nil {
 			e = operation.Entity{ARN: p.ARN, Path: p.Path, Name: p.Name}

@@ -414,6 +414,9 @@ func arnAccount(arn string) string {
 // simulationContext builds the request context from ContextEntries,
 // checking each value against its declared type.
 func simulationContext(entries []ContextEntry) (policy.ContextMap, error) {
+	if err := checkContextEntries(entries); err != nil {
+		return nil, err
+	}
 	m := policy.ContextMap{}
 	for _, e := range entries {
 		if e.ContextKeyName == "" {
@@ -474,6 +477,9 @@ func (sim *simulation) page(actions, resources []string, marker string, maxItems
 	}
 	pg, paging, err := pageSlice(pairs, marker, maxItems)
 	if err != nil {
+		return nil, err
+	}
+	if err := sim.checkWork(len(pg)); err != nil {
 		return nil, err
 	}
 	out := &SimulatePolicyOutput{EvaluationResults: make([]EvaluationResult, 0, len(pg)), Paging: paging}

@@ -15,7 +15,10 @@ const maxListItems = 1000
 // Validate checks query parameters against the operation's input shape and
 // returns AWS's ValidationError ("1 validation error detected: Value 'x' at
 // 'roleSessionName' failed to satisfy constraint: …") listing every
-// violation, or nil.
+// violation, or nil. When the model's constraints hold, every member of
+// the model's ARN shape (arnType) must then be a well-formed ARN: the
+// service refuses one that is not with its own ValidationError (arnError)
+// before anything else — authorisation included — looks at the request.
 func (m *Model) Validate(op string, params *Params) error {
 	o, ok := m.Operations[op]
 	if !ok || o.Input == nil {
@@ -25,6 +28,9 @@ func (m *Model) Validate(op string, params *Params) error {
 	v.structure(o.Input, "", "")
 	switch len(v.errs) {
 	case 0:
+		if v.badARN != nil {
+			return arnError(m.Service, *v.badARN)
+		}
 		return nil
 	case 1:
 		return awserr.Errorf(awserr.ValidationError, "1 validation error detected: %s", v.errs[0])
@@ -37,6 +43,33 @@ type validator struct {
 	params      *Params
 	minOverride map[string]float64
 	errs        []string
+	// badARN is the first arnType value that is not a well-formed ARN.
+	badARN *string
+}
+
+// arnShape names the models' ARN string shape (both STS and IAM).
+const arnShape = "arnType"
+
+// WellFormedARN reports whether s has the form AWS's services parse:
+// "arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE" with a partition, a
+// service and a resource (region and account may be empty; the resource
+// may hold further colons). AWS refuses "nothing-valid-in-here",
+// "arn::b:::x/y" (no partition), "arn:a::::x/y" (no service),
+// "arn:a:::x/y" (too few parts) and "arn:a:a::acct:" (no resource), and
+// accepts "arn:a:b:::x/y".
+func WellFormedARN(s string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] != "" && parts[5] != ""
+}
+
+// arnError is a service's refusal of a malformed ARN member: STS answers
+// "<value> is invalid", IAM "Invalid ARN:  Could not be parsed!" (both
+// ValidationError, 400, as AWS sends them).
+func arnError(service, value string) error {
+	if service == "sts" {
+		return awserr.Errorf(awserr.ValidationError, "%s is invalid", value)
+	}
+	return awserr.Errorf(awserr.ValidationError, "Invalid ARN:  Could not be parsed!")
 }
 
 // lowerFirst renders a member name the way Coral names it in messages.
@@ -141,6 +174,9 @@ func (v *validator) value(s *Shape, key, path string) {
 		}
 		if len(s.Enum) > 0 && !contains(s.Enum, val) {
 			v.fail(s, &val, path, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
+		}
+		if s.Name == arnShape && v.badARN == nil && !WellFormedARN(val) {
+			v.badARN = &val
 		}
 	case "integer", "long":
 		val := v.params.Get(key)

@@ -34,6 +34,16 @@ type Auditor interface {
 	Healthy() bool
 }
 
+// Intender is an Auditor that keeps intents (*audit.Auditor does): the
+// edge makes a call's intent durable before the call changes anything, so
+// a crash between the commit and the event still leaves the change on the
+// trail (as an event whose outcome is unknown).
+type Intender interface {
+	// Intend returns once ev's intent is durable, or an error: then the
+	// call must not run.
+	Intend(ctx context.Context, ev *audit.Event) error
+}
+
 // CredentialLifecycle follows credentials through their life. The edge calls
 // it for every authenticated request and every successful call.
 type CredentialLifecycle interface {
@@ -75,6 +85,7 @@ type auditState struct {
 	// decision's).
 	extra     map[string]any
 	committed bool
+	annotated bool
 }
 
 // auditBegin creates the request's event; call it first.
@@ -125,9 +136,39 @@ func (s *Server) auditGate(x *exchange) error {
 	return awserr.Errorf(awserr.ServiceUnavailable, "The audit trail cannot be written; mutating calls are refused until it can.")
 }
 
-// annotate fills the event from what the edge knows once the call is done.
+// auditIntend makes the intent of a call that changes stored state
+// durable before the call runs. Calls that only read, and those that only
+// issue credentials (whose response, the only copy of the credentials,
+// waits for their event), change nothing a crash could leave unaudited.
+func (s *Server) auditIntend(x *exchange) error {
+	if x.au == nil || !changesState(x) {
+		return nil
+	}
+	in, ok := s.audit.Auditor.(Intender)
+	if !ok {
+		return nil
+	}
+	if err := in.Intend(context.WithoutCancel(x.r.Context()), s.annotate(x)); err != nil {
+		return awserr.Errorf(awserr.ServiceUnavailable, "The audit trail cannot be written; mutating calls are refused until it can.").WithCause(err)
+	}
+	return nil
+}
+
+// changesState reports whether the call may commit a change to the store:
+// IAM's mutating operations.
+func changesState(x *exchange) bool {
+	return x.svc != nil && x.svc.name == "iam" && !readOnly(x.action)
+}
+
+// annotate fills the event from what the edge knows once the call is
+// done (or, for an intent, before it runs: nothing it fills changes as the
+// call runs, so it works once).
 func (s *Server) annotate(x *exchange) *audit.Event {
 	ev := x.au.ev
+	if x.au.annotated {
+		return ev
+	}
+	x.au.annotated = true
 	svcName := "sts"
 	if x.svc != nil {
 		svcName = x.svc.name

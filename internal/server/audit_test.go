@@ -129,3 +129,42 @@ func TestAuditEventsAtTheEdge(t *testing.T) {
 		t.Errorf("refusal event: %s", b)
 	}
 }
+
+// intendingAuditor is a fakeAuditor that keeps intents.
+type intendingAuditor struct {
+	fakeAuditor
+	intents []string
+	fail    bool
+}
+
+func (f *intendingAuditor) Intend(_ context.Context, ev *audit.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail {
+		return errors.New("journal down")
+	}
+	f.intents = append(f.intents, ev.EventName)
+	return nil
+}
+
+// TestNoIntentsForReadsOrCredentials: calls that change no stored state
+// (reads, credential issuance) never pay for an intent.
+func TestNoIntentsForReadsOrCredentials(t *testing.T) {
+	fa := &intendingAuditor{fakeAuditor: fakeAuditor{healthy: true}, fail: true}
+	s, err := New(Config{
+		Verifier: &sigv4.Verifier{Credentials: oneKey{}},
+		STS:      sts.New(sts.Config{Keyring: fakeSealer{}}),
+		Audit:    AuditConfig{Auditor: fa, FailClosed: true, Account: "123456789012", Region: "us-east-1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"Action=GetCallerIdentity&Version=2011-06-15", "Action=GetSessionToken&Version=2011-06-15"} {
+		if w := call(t, s, testAKID, body); w.Code != http.StatusOK {
+			t.Errorf("%s with intents failing: %d %s", body, w.Code, w.Body)
+		}
+	}
+	if len(fa.intents) != 0 {
+		t.Errorf("intents %v, want none", fa.intents)
+	}
+}

@@ -64,6 +64,9 @@ type Config struct {
 	Audit AuditConfig
 	// Abuse limits failed authentication (authlimit.go).
 	Abuse AbuseConfig
+	// MaxInflight bounds the API requests served at once (0: unbounded);
+	// past it requests are refused with Throttling (overload.go).
+	MaxInflight int
 }
 
 // Server is the HTTP handler of `castellan serve`.
@@ -85,7 +88,8 @@ type Server struct {
 	// request data is kept (redact.go).
 	sensitive sensitiveParams
 	// limits are the failed-authentication limiters (authlimit.go).
-	limits *authLimits
+	limits   *authLimits
+	inflight *inflight // overload.go
 }
 
 // New returns a Server.
@@ -100,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 		usage:     cfg.Usage,
 		byVersion: map[string]*service{},
 		limits:    newAuthLimits(cfg.Abuse),
+		inflight:  newInflight(cfg.MaxInflight, cfg.Registry),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -207,6 +212,11 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	h["X-Amzn-Requestid"] = []string{x.requestID}
 	// The JS and Go SDKs correct their clock from Date, so it must be exact.
 	h["Date"] = []string{x.start.UTC().Format(http.TimeFormat)}
+	if !s.inflight.acquire() {
+		s.shed(x)
+		return
+	}
+	defer s.inflight.release()
 	s.auditBegin(x)
 	defer s.auditEnd(x)
 	if r.URL.Path != "/" {
@@ -285,6 +295,10 @@ func (s *Server) serveQuery(x *exchange) {
 		}
 	}
 	if err := s.auditGate(x); err != nil {
+		s.fail(x, err)
+		return
+	}
+	if err := s.auditIntend(x); err != nil {
 		s.fail(x, err)
 		return
 	}

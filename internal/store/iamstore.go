@@ -259,7 +259,8 @@ type ManagedPolicies interface {
 	// DetachPolicy detaches a policy; ErrNotFound when it is not attached.
 	DetachPolicy(ctx context.Context, arn, entityID string) error
 	// ListAttachedPolicies pages the policies attached to an entity,
-	// ordered by policy name; the path prefix applies to the policy path.
+	// customer and AWS managed (AWSPolicyAttachments) alike, ordered by
+	// policy name; the path prefix applies to the policy path.
 	ListAttachedPolicies(ctx context.Context, entityID string, opt ListOptions) (Page[AttachedPolicy], error)
 	// ListPolicyEntities returns the entities a policy is attached to
 	// (kind "" for every kind), users then groups then roles, each ordered
@@ -268,6 +269,29 @@ type ManagedPolicies interface {
 	// ListBoundaryEntities returns the users, then the roles, whose
 	// permissions boundary is arn, each ordered by name (kind "" for both).
 	ListBoundaryEntities(ctx context.Context, accountID, arn string, kind EntityKind) ([]EntityRef, error)
+}
+
+// AWSPolicyAttachments records the attachments of AWS managed policies
+// (arn:aws:iam::aws:policy/…). Those policies are not stored (the service
+// embeds them), so an attachment names its policy by ARN and carries the
+// policy's name and path for listings; the caller checks that the policy
+// exists. The per-entity quota and the delete checks of users, groups and
+// roles count these attachments with the customer ones.
+type AWSPolicyAttachments interface {
+	// AttachAWSPolicy attaches p (Name, ARN, Path) to an entity (a no-op
+	// when attached); ErrNotFound when the entity is missing; ErrLimit
+	// when the entity has maxPerEntity policies of either kind attached.
+	AttachAWSPolicy(ctx context.Context, accountID string, p AttachedPolicy, e EntityRef, maxPerEntity int) error
+	// DetachAWSPolicy detaches one; ErrNotFound when it is not attached.
+	DetachAWSPolicy(ctx context.Context, accountID, arn, entityID string) error
+	// ListAWSPolicyEntities returns the entities an AWS managed policy is
+	// attached to (kind "" for every kind), users then groups then roles,
+	// each ordered by name; none (not ErrNotFound) when it is attached to
+	// nothing.
+	ListAWSPolicyEntities(ctx context.Context, accountID, arn string, kind EntityKind) ([]EntityRef, error)
+	// CountAWSPolicyAttachments maps the ARN of each AWS managed policy
+	// attached in the account to its number of attachments.
+	CountAWSPolicyAttachments(ctx context.Context, accountID string) (map[string]int, error)
 }
 
 // AccountAliases manages the account alias (at most one, as in AWS).
@@ -303,6 +327,7 @@ type IAMStore interface {
 	Roles
 	InlinePolicies
 	ManagedPolicies
+	AWSPolicyAttachments
 	AccountAliases
 	AccountCounter
 }

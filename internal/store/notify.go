@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // ChangeKind says what changed in a Change.
 type ChangeKind string
@@ -30,6 +33,9 @@ const (
 type Change struct {
 	Kind ChangeKind
 	ID   string // for ChangeAccessKey and ChangeUser; "" otherwise
+	// At is when the change committed, by the database's clock, when the
+	// store knows it (castellan_change_apply_seconds measures from it).
+	At time.Time
 }
 
 // Notifier is an optional capability of a store shared by several nodes:

@@ -304,7 +304,7 @@ func checkTags(tags []Tag, transitive []string, caller *identity.Session) error 
 	}
 	for _, k := range inheritedTransitiveKeys(caller) {
 		if seen[strings.ToLower(k)] {
-			return awserr.Errorf(awserr.InvalidParameterValue, "One or more of the specified session tag keys are already set as transitive tags by the calling session: %s", k)
+			return awserr.Errorf(awserr.InvalidParameterValue, "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.")
 		}
 	}
 	return nil

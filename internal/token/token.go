@@ -273,9 +273,14 @@ func (k *Keyring) Seal(accessKeyID string, s *identity.Session) (string, error) 
 	}
 	w := wire{Secret: s.Secret.Reveal(), Session: *s}
 	w.Session.Secret = secret.String{}
-	pt, err := json.Marshal(&w)
-	if err != nil {
-		return "", err
+	var pt []byte
+	if canAppendWire(&w) {
+		pt = appendWire(make([]byte, 0, 512), &w)
+	} else {
+		var err error
+		if pt, err = json.Marshal(&w); err != nil {
+			return "", err
+		}
 	}
 	buf := make([]byte, headerLen, headerLen+len(pt)+p.aead.Overhead())
 	buf[0] = formatVersion

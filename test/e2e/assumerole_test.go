@@ -109,7 +109,7 @@ func TestAssumeRole(t *testing.T) {
 		apiError(t, err, "ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 		_, err = e.sts(rc).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("ch"),
 			Tags: []ststypes.Tag{{Key: aws.String("TEAM"), Value: aws.String("red")}}})
-		apiError(t, err, "InvalidParameterValue", "^One or more of the specified session tag keys are already set as transitive tags")
+		apiError(t, err, "InvalidParameterValue", "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.")
 		out2, err := e.sts(rc).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("ch")})
 		if err != nil {
 			t.Fatal(err)

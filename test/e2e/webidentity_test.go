@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/castellan-sts/castellan/internal/app"
+	"github.com/castellan-sts/castellan/internal/config"
 )
 
 const ghIssuer = "https://token.actions.githubusercontent.com"
@@ -33,23 +33,33 @@ const ghIssuer = "https://token.actions.githubusercontent.com"
 // oidcIssuer is a GitHub-Actions-like OpenID provider served over TLS by
 // the test, with a key set that can rotate.
 type oidcIssuer struct {
-	srv    *httptest.Server
-	client *http.Client
-	mu     sync.Mutex
-	keys   []jose.JSONWebKey // public keys served
-	signer jose.Signer
-	kid    string
+	srv  *httptest.Server
+	pool *x509.CertPool // trusts the issuer's certificate
+	// fetches counts requests per path.
+	fetches map[string]int
+	mu      sync.Mutex
+	keys    []jose.JSONWebKey // public keys served
+	signer  jose.Signer
+	kid     string
 }
 
 func newOIDCIssuer(t *testing.T) *oidcIssuer {
 	t.Helper()
 	o := &oidcIssuer{}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+	o.fetches = map[string]int{}
+	count := func(r *http.Request) {
+		o.mu.Lock()
+		o.fetches[r.URL.Path]++
+		o.mu.Unlock()
+	}
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		count(r)
 		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": ghIssuer, "jwks_uri": ghIssuer + "/.well-known/jwks",
 			"id_token_signing_alg_values_supported": []string{"RS256", "ES256"}, "response_types_supported": []string{"id_token"}, "subject_types_supported": []string{"public"}})
 	})
-	mux.HandleFunc("/.well-known/jwks", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/.well-known/jwks", func(w http.ResponseWriter, r *http.Request) {
+		count(r)
 		o.mu.Lock()
 		defer o.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: o.keys})
@@ -59,15 +69,27 @@ func newOIDCIssuer(t *testing.T) *oidcIssuer {
 	o.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	o.srv.StartTLS()
 	t.Cleanup(o.srv.Close)
-	addr := o.srv.Listener.Addr().String()
-	o.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool},
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		},
-	}}
+	o.pool = pool
 	o.rotate(t, "RS256")
 	return o
+}
+
+// options point OIDC fetches for any host at the issuer's server.
+func (o *oidcIssuer) options() app.Options {
+	addr := o.srv.Listener.Addr().String()
+	return app.Options{OIDCRootCAs: o.pool, OIDCDialAddress: func(string) string { return addr }}
+}
+
+// env starts a server whose OIDC fetches reach the issuer, which listens on
+// loopback (so --oidc-allow-private).
+func (o *oidcIssuer) env(t *testing.T) *env {
+	return newEnvWith(t, o.options(), func(c *config.Config) { c.OIDC.AllowPrivate = true })
+}
+
+func (o *oidcIssuer) fetchCount(path string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.fetches[path]
 }
 
 // rotate adds a new signing key (kept alongside the old ones in the JWKS).
@@ -137,7 +159,7 @@ func ghClaims(sub string, exp time.Time) map[string]any {
 
 func TestAssumeRoleWithWebIdentityGitHub(t *testing.T) {
 	issuer := newOIDCIssuer(t)
-	e := newEnvWith(t, app.Options{OIDCClient: issuer.client})
+	e := issuer.env(t)
 	ctx := context.Background()
 	acct := e.app.AccountID()
 	prov, err := e.iam(e.root).CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(ghIssuer), ClientIDList: []string{"sts.amazonaws.com"}})
@@ -168,6 +190,10 @@ func TestAssumeRoleWithWebIdentityGitHub(t *testing.T) {
 
 	t.Run("key rotation", func(t *testing.T) {
 		issuer.rotate(t, "ES256")
+		// An unknown key id refetches the key set at most once a minute
+		// per issuer: the first fetch was just now.
+		e.clock.Set(time.Now().Add(61 * time.Second))
+		defer e.clock.Set(time.Time{})
 		if _, err := call(issuer.token(t, ghClaims("repo:acme/app:ref:refs/heads/main", time.Now().Add(5*time.Minute)))); err != nil {
 			t.Fatalf("after rotation: %v", err)
 		}
@@ -205,5 +231,58 @@ func TestAssumeRoleWithWebIdentityGitHub(t *testing.T) {
 		other := newOIDCIssuer(t) // same issuer name, different keys
 		_, err := call(other.token(t, ghClaims("repo:acme/app:ref:refs/heads/main", time.Now().Add(time.Minute))))
 		apiError(t, err, "InvalidIdentityToken", "^The web identity token that was passed could not be validated")
+	})
+}
+
+// TestWebIdentityFetchesStayOutside: a registered provider whose issuer
+// resolves to loopback is not contacted without --oidc-allow-private, and
+// tokens with unknown key ids do not make the server fetch on each
+// request (before: 30 tokens, 30 fetches).
+func TestWebIdentityFetchesStayOutside(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T, e *env) func(tok string) error {
+		prov, err := e.iam(e.root).CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(ghIssuer), ClientIDList: []string{"sts.amazonaws.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"%s"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, aws.ToString(prov.OpenIDConnectProviderArn))
+		roleARN := e.createRole(t, "gha", trust, 0)
+		anon := sts.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(e.srv.URL), Retryer: func() aws.Retryer { return aws.NopRetryer{} }})
+		return func(tok string) error {
+			_, err := anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("sess"), WebIdentityToken: aws.String(tok)})
+			return err
+		}
+	}
+	t.Run("loopback refused by default", func(t *testing.T) {
+		issuer := newOIDCIssuer(t)
+		e := newEnvWith(t, issuer.options())
+		call := setup(t, e)
+		err := call(issuer.token(t, ghClaims("repo:acme/app:ref:refs/heads/main", time.Now().Add(time.Minute))))
+		apiError(t, err, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements")
+		if n := issuer.fetchCount("/.well-known/openid-configuration"); n != 0 {
+			t.Errorf("discovery reached the loopback issuer %d times", n)
+		}
+	})
+	t.Run("unknown key ids", func(t *testing.T) {
+		issuer := newOIDCIssuer(t)
+		e := issuer.env(t)
+		call := setup(t, e)
+		if err := call(issuer.token(t, ghClaims("repo:acme/app:ref:refs/heads/main", time.Now().Add(time.Minute)))); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 30 {
+			issuer.mu.Lock()
+			issuer.kid = fmt.Sprintf("made-up-%d", i)
+			issuer.mu.Unlock()
+			issuer.rotate(t, "ES256")
+			issuer.mu.Lock()
+			issuer.keys = issuer.keys[:1] // sign with a key the JWKS does not have
+			issuer.mu.Unlock()
+			err := call(issuer.token(t, ghClaims("repo:acme/app:ref:refs/heads/main", time.Now().Add(time.Minute))))
+			apiError(t, err, "InvalidIdentityToken", "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.")
+		}
+		if n := issuer.fetchCount("/.well-known/jwks"); n != 1 {
+			t.Errorf("30 tokens with unknown key ids: JWKS fetched %d times in all, want 1", n)
+		}
 	})
 }

@@ -31,7 +31,8 @@ AND lower(name) > lower($2::text) COLLATE "C" ORDER BY lower(name) LIMIT $3`
 	listGroupsForUserQ = `SELECT ` + groupColumns + ` FROM iam_groups g JOIN group_members m ON m.group_id = g.id
 WHERE m.user_id = $1 AND lower(g.name) > lower($2::text) COLLATE "C" ORDER BY lower(g.name) LIMIT $3`
 	countOwnerInline    = `SELECT count(*) FROM inline_policies WHERE owner_id = $1`
-	countEntityAttached = `SELECT count(*) FROM policy_attachments WHERE entity_id = $1`
+	countEntityAttached = `SELECT (SELECT count(*) FROM policy_attachments WHERE entity_id = $1) +
+(SELECT count(*) FROM aws_policy_attachments WHERE entity_id = $1)`
 )
 
 func scanGroup(sc scanner) (store.Group, error) {

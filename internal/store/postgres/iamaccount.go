@@ -19,7 +19,8 @@ ON CONFLICT (account_id) DO UPDATE SET alias = excluded.alias`
 (SELECT count(*) FROM managed_policies WHERE account_id = $1),
 (SELECT count(*) FROM policy_versions v JOIN managed_policies p ON p.id = v.policy_id
   WHERE p.account_id = $1 AND EXISTS (SELECT 1 FROM policy_attachments a WHERE a.policy_id = p.id)),
-(SELECT count(*) FROM policy_attachments a JOIN managed_policies p ON p.id = a.policy_id WHERE p.account_id = $1),
+(SELECT count(*) FROM policy_attachments a JOIN managed_policies p ON p.id = a.policy_id WHERE p.account_id = $1) +
+(SELECT count(*) FROM aws_policy_attachments WHERE account_id = $1),
 (SELECT count(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL),
 (SELECT count(*) FROM users WHERE account_id = $1 AND permissions_boundary <> '') +
 (SELECT count(*) FROM roles WHERE account_id = $1 AND permissions_boundary <> '')`

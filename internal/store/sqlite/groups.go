@@ -28,7 +28,8 @@ AND name > ?2 ORDER BY name LIMIT ?3`
 	listGroupsForUserQ = `SELECT ` + groupColumns + ` FROM iam_groups g JOIN group_members m ON m.group_id = g.id
 WHERE m.user_id = ?1 AND g.name > ?2 ORDER BY g.name LIMIT ?3`
 	countOwnerInline    = `SELECT count(*) FROM inline_policies WHERE owner_id = ?`
-	countEntityAttached = `SELECT count(*) FROM policy_attachments WHERE entity_id = ?`
+	countEntityAttached = `SELECT (SELECT count(*) FROM policy_attachments WHERE entity_id = ?1) +
+(SELECT count(*) FROM aws_policy_attachments WHERE entity_id = ?1)`
 )
 
 func scanGroup(sc scanner) (store.Group, error) {

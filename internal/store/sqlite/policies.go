@@ -125,8 +125,12 @@ FROM policy_versions v JOIN managed_policies p ON p.id = v.policy_id WHERE p.arn
 	selectAttachment = `SELECT 1 FROM policy_attachments WHERE policy_id = ? AND entity_id = ?`
 	insertAttachment = `INSERT INTO policy_attachments (policy_id, entity_id, entity_kind) VALUES (?, ?, ?)`
 	deleteAttachment = `DELETE FROM policy_attachments WHERE policy_id = ? AND entity_id = ?`
-	listAttachedQ    = `SELECT p.name, p.arn, p.path FROM policy_attachments a JOIN managed_policies p ON p.id = a.policy_id
-WHERE a.entity_id = ?1 AND p.name > ?2 AND substr(p.path, 1, length(?3)) = ?3 ORDER BY p.name LIMIT ?4`
+	listAttachedQ    = `SELECT name, arn, path FROM (
+SELECT p.name AS name, p.arn AS arn, p.path AS path FROM policy_attachments a JOIN managed_policies p ON p.id = a.policy_id
+WHERE a.entity_id = ?1
+UNION ALL
+SELECT policy_name, policy_arn, policy_path FROM aws_policy_attachments WHERE entity_id = ?1)
+WHERE name > ?2 COLLATE NOCASE AND substr(path, 1, length(?3)) = ?3 ORDER BY name COLLATE NOCASE LIMIT ?4`
 	listPolicyUsers = `SELECT 'user', u.id, u.name, u.path FROM policy_attachments a JOIN users u ON u.id = a.entity_id
 WHERE a.policy_id = ? ORDER BY u.name`
 	listPolicyGroups = `SELECT 'group', g.id, g.name, g.path FROM policy_attachments a JOIN iam_groups g ON g.id = a.entity_id

@@ -28,6 +28,7 @@ var iamTests = []struct {
 	{"ManagedPolicyVersions", testManagedPolicyVersions},
 	{"ManagedPolicyVersionsConcurrent", testManagedPolicyVersionsConcurrent},
 	{"PolicyAttachments", testPolicyAttachments},
+	{"AWSPolicyAttachments", testAWSPolicyAttachments},
 	{"ListPoliciesPaging", testListPoliciesPaging},
 	{"DeleteUserDependents", testDeleteUserDependents},
 	{"AccountAliasesAndCounts", testAccountAliasesAndCounts},
@@ -634,4 +635,80 @@ func testAccountAliasesAndCounts(t *testing.T, s store.Store) {
 	if err != nil || c != want {
 		t.Errorf("CountEntities = %+v, %v; want %+v", c, err, want)
 	}
+}
+
+// testAWSPolicyAttachments: AWS managed policies have no policy row; their
+// attachments share the per-entity quota, listings and delete checks with
+// the customer ones.
+func testAWSPolicyAttachments(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustAccount(t, s)
+	u := mustUser(t, s, newUser("u", 1))
+	g := mustGroup(t, s, newGroup("g", 2))
+	r := mustRole(t, s, newRole("r", 3))
+	p := mustPolicy(t, s, newPolicy("Mine", 4))
+	ro := store.AttachedPolicy{Name: "ReadOnlyAccess", ARN: "arn:aws:iam::aws:policy/ReadOnlyAccess", Path: "/"}
+	lambda := store.AttachedPolicy{Name: "AWSLambdaBasicExecutionRole", ARN: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", Path: "/service-role/"}
+	refs := []store.EntityRef{{Kind: store.EntityUser, ID: u.ID}, {Kind: store.EntityGroup, ID: g.ID}, {Kind: store.EntityRole, ID: r.ID}}
+	for _, e := range refs {
+		wantErr(t, "AttachAWSPolicy", s.AttachAWSPolicy(ctx, accountID, ro, e, 2), nil)
+		wantErr(t, "AttachAWSPolicy(again)", s.AttachAWSPolicy(ctx, accountID, ro, e, 2), nil)
+	}
+	wantErr(t, "AttachPolicy(customer)", s.AttachPolicy(ctx, p.ARN, refs[0], 2), nil)
+	wantErr(t, "AttachAWSPolicy(over quota)", s.AttachAWSPolicy(ctx, accountID, lambda, refs[0], 2), store.ErrLimit)
+	wantErr(t, "AttachPolicy(over quota)", s.AttachPolicy(ctx, p.ARN, refs[1], 1), store.ErrLimit)
+	wantErr(t, "AttachAWSPolicy(unknown entity)", s.AttachAWSPolicy(ctx, accountID, ro, store.EntityRef{Kind: store.EntityRole, ID: "AROANOPE"}, 10), store.ErrNotFound)
+	wantErr(t, "AttachAWSPolicy(lambda)", s.AttachAWSPolicy(ctx, accountID, lambda, refs[2], 10), nil)
+
+	ap, err := s.ListAttachedPolicies(ctx, u.ID, store.ListOptions{Limit: 10})
+	want := []store.AttachedPolicy{{Name: "Mine", ARN: p.ARN, Path: "/"}, ro}
+	if err != nil || !cmp.Equal(ap.Items, want) {
+		t.Errorf("ListAttachedPolicies = %+v, %v; want %+v", ap.Items, err, want)
+	}
+	ap, err = s.ListAttachedPolicies(ctx, u.ID, store.ListOptions{Limit: 1})
+	if err != nil || len(ap.Items) != 1 || ap.Next != "Mine" {
+		t.Fatalf("ListAttachedPolicies(limit 1) = %+v, %v", ap, err)
+	}
+	ap, err = s.ListAttachedPolicies(ctx, u.ID, store.ListOptions{Limit: 1, Marker: ap.Next})
+	if err != nil || len(ap.Items) != 1 || ap.Items[0] != ro || ap.Next != "" {
+		t.Errorf("ListAttachedPolicies(page 2) = %+v, %v", ap, err)
+	}
+	ap, err = s.ListAttachedPolicies(ctx, r.ID, store.ListOptions{Limit: 10, PathPrefix: "/service-role/"})
+	if err != nil || !cmp.Equal(ap.Items, []store.AttachedPolicy{lambda}) {
+		t.Errorf("ListAttachedPolicies(/service-role/) = %+v, %v", ap.Items, err)
+	}
+	ents, err := s.ListAWSPolicyEntities(ctx, accountID, ro.ARN, "")
+	wantE := []store.EntityRef{
+		{Kind: store.EntityUser, ID: u.ID, Name: "u", Path: "/"},
+		{Kind: store.EntityGroup, ID: g.ID, Name: "g", Path: "/"},
+		{Kind: store.EntityRole, ID: r.ID, Name: "r", Path: "/svc/"},
+	}
+	if err != nil || !cmp.Equal(ents, wantE) {
+		t.Errorf("ListAWSPolicyEntities = %+v, %v; want %+v", ents, err, wantE)
+	}
+	if ents, err := s.ListAWSPolicyEntities(ctx, accountID, ro.ARN, store.EntityGroup); err != nil || len(ents) != 1 {
+		t.Errorf("ListAWSPolicyEntities(group) = %+v, %v", ents, err)
+	}
+	if ents, err := s.ListAWSPolicyEntities(ctx, accountID, "arn:aws:iam::aws:policy/PowerUserAccess", ""); err != nil || len(ents) != 0 {
+		t.Errorf("ListAWSPolicyEntities(unattached) = %+v, %v", ents, err)
+	}
+	counts, err := s.CountAWSPolicyAttachments(ctx, accountID)
+	if wantC := map[string]int{ro.ARN: 3, lambda.ARN: 1}; err != nil || !cmp.Equal(counts, wantC) {
+		t.Errorf("CountAWSPolicyAttachments = %v, %v; want %v", counts, err, wantC)
+	}
+	c, err := s.CountEntities(ctx, accountID)
+	if err != nil || c.AttachedPolicies != 5 {
+		t.Errorf("CountEntities().AttachedPolicies = %d, %v; want 5", c.AttachedPolicies, err)
+	}
+
+	wantDependent(t, "DeleteGroup(attached)", s.DeleteGroup(ctx, accountID, "g"), store.DepAttachedPolicies)
+	wantDependent(t, "DeleteRole(attached)", s.DeleteRole(ctx, accountID, "r"), store.DepAttachedPolicies)
+	wantErr(t, "DetachPolicy(customer)", s.DetachPolicy(ctx, p.ARN, u.ID), nil)
+	wantDependent(t, "DeleteUser(attached)", s.DeleteUser(ctx, accountID, "u"), store.DepAttachedPolicies)
+	for _, e := range refs {
+		wantErr(t, "DetachAWSPolicy", s.DetachAWSPolicy(ctx, accountID, ro.ARN, e.ID), nil)
+		wantErr(t, "DetachAWSPolicy(again)", s.DetachAWSPolicy(ctx, accountID, ro.ARN, e.ID), store.ErrNotFound)
+	}
+	wantErr(t, "DeleteGroup", s.DeleteGroup(ctx, accountID, "g"), nil)
+	wantErr(t, "DeleteUser", s.DeleteUser(ctx, accountID, "u"), nil)
 }

@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/castellan-sts/castellan/internal/store"
+)
+
+// Attachments of AWS managed policies (store.AWSPolicyAttachments). The
+// per-entity quota (countEntityAttached) counts them with the customer
+// ones, and ListAttachedPolicies lists both kinds.
+
+const (
+	selectAWSAttachment = `SELECT 1 FROM aws_policy_attachments WHERE policy_arn = ? AND entity_id = ?`
+	insertAWSAttachment = `INSERT INTO aws_policy_attachments (account_id, policy_arn, policy_name, policy_path, entity_id, entity_kind)
+VALUES (?, ?, ?, ?, ?, ?)`
+	deleteAWSAttachment = `DELETE FROM aws_policy_attachments WHERE account_id = ? AND policy_arn = ? AND entity_id = ?`
+	listAWSPolicyUsers  = `SELECT 'user', u.id, u.name, u.path FROM aws_policy_attachments a JOIN users u ON u.id = a.entity_id
+WHERE a.account_id = ? AND a.policy_arn = ? ORDER BY u.name`
+	listAWSPolicyGroups = `SELECT 'group', g.id, g.name, g.path FROM aws_policy_attachments a JOIN iam_groups g ON g.id = a.entity_id
+WHERE a.account_id = ? AND a.policy_arn = ? ORDER BY g.name`
+	listAWSPolicyRoles = `SELECT 'role', r.id, r.name, r.path FROM aws_policy_attachments a JOIN roles r ON r.id = a.entity_id
+WHERE a.account_id = ? AND a.policy_arn = ? ORDER BY r.name`
+	countAWSAttachments = `SELECT policy_arn, count(*) FROM aws_policy_attachments WHERE account_id = ? GROUP BY policy_arn`
+)
+
+// AttachAWSPolicy implements store.AWSPolicyAttachments.
+func (s *Store) AttachAWSPolicy(ctx context.Context, accountID string, p store.AttachedPolicy, e store.EntityRef, maxPerEntity int) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := entityExists(ctx, tx, e.Kind, e.ID); err != nil {
+			return fmt.Errorf("%s %q: %w", e.Kind, e.ID, err)
+		}
+		var one int
+		switch err := tx.QueryRowContext(ctx, selectAWSAttachment, p.ARN, e.ID).Scan(&one); err {
+		case nil:
+			return nil
+		case sql.ErrNoRows:
+		default:
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, countEntityAttached, e.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxPerEntity {
+			return fmt.Errorf("%w: %d of %d attached policies", store.ErrLimit, n, maxPerEntity)
+		}
+		_, err := tx.ExecContext(ctx, insertAWSAttachment, accountID, p.ARN, p.Name, p.Path, e.ID, string(e.Kind))
+		return err
+	})
+	return wrap(fmt.Sprintf("attach AWS policy %q", p.ARN), err)
+}
+
+// DetachAWSPolicy implements store.AWSPolicyAttachments.
+func (s *Store) DetachAWSPolicy(ctx context.Context, accountID, arn, entityID string) error {
+	res, err := s.w.ExecContext(ctx, deleteAWSAttachment, accountID, arn, entityID)
+	return wrap(fmt.Sprintf("detach AWS policy %q", arn), affectedOne(res, err))
+}
+
+// ListAWSPolicyEntities implements store.AWSPolicyAttachments.
+func (s *Store) ListAWSPolicyEntities(ctx context.Context, accountID, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
+	var out []store.EntityRef
+	for _, q := range []struct {
+		kind  store.EntityKind
+		query string
+	}{{store.EntityUser, listAWSPolicyUsers}, {store.EntityGroup, listAWSPolicyGroups}, {store.EntityRole, listAWSPolicyRoles}} {
+		if kind != "" && kind != q.kind {
+			continue
+		}
+		refs, err := scanEntityRefs(ctx, s.r, q.query, accountID, arn)
+		if err != nil {
+			return nil, wrap("list AWS policy entities", err)
+		}
+		out = append(out, refs...)
+	}
+	return out, nil
+}
+
+// CountAWSPolicyAttachments implements store.AWSPolicyAttachments.
+func (s *Store) CountAWSPolicyAttachments(ctx context.Context, accountID string) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, countAWSAttachments, accountID)
+	if err != nil {
+		return nil, wrap("count AWS policy attachments", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var arn string
+		var n int
+		if err := rows.Scan(&arn, &n); err != nil {
+			return nil, wrap("count AWS policy attachments", err)
+		}
+		out[arn] = n
+	}
+	return out, wrap("count AWS policy attachments", rows.Err())
+}
