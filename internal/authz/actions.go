@@ -156,6 +156,8 @@ func (a *Authorizer) stored(ctx context.Context, call *identity.Call, r operatio
 	switch r.Kind {
 	case operation.User, operation.Group, operation.Role:
 		return operation.Entity{ARN: "arn:aws:iam::" + p.AccountID + ":" + string(r.Kind) + "/" + name, Path: "/", Name: name}, nil
+	case operation.AccessKey:
+		return operation.Entity{ARN: "*"}, nil // a key that does not exist (or the root's)
 	}
 	return operation.Entity{ARN: name}, nil // named by its ARN
 }

@@ -36,6 +36,16 @@ func (s *Service) Resolve(ctx context.Context, kind operation.Kind, name string)
 		kind = operation.Kind(k)
 		name = path[strings.LastIndexByte(path, '/')+1:]
 	}
+	if kind == operation.AccessKey {
+		k, err := s.st.GetAccessKey(ctx, name)
+		if isNotFound(err) || err == nil && (k.AccountID != s.account || k.UserName == "") {
+			return operation.Entity{}, false, nil
+		}
+		if err != nil {
+			return operation.Entity{}, false, err
+		}
+		kind, name = operation.User, k.UserName
+	}
 	var (
 		e   operation.Entity
 		st  []store.Tag

@@ -35,6 +35,9 @@ const (
 	// Principal is a user, group or role named by its ARN (the simulator's
 	// PolicySourceArn); its kind is the ARN's.
 	Principal Kind = "principal"
+	// AccessKey is the user owning the access key the member names
+	// (GetAccessKeyLastUsed); the resource is that user.
+	AccessKey Kind = "access-key"
 )
 
 // Source says where a resource's ARN comes from.

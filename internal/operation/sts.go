@@ -10,8 +10,9 @@ func sts(name string, res ...Resource) *Op {
 // webIdentityKeys are the keys AssumeRoleWithWebIdentity sets in the trust
 // evaluation; ${provider} is the issuer's host and path
 // (token.actions.githubusercontent.com).
-var webIdentityKeys = []string{"${provider}:aud", "${provider}:sub", "${provider}:amr", "aws:RequestTag/${TagKey}", "aws:TagKeys",
-	"sts:RoleSessionName", "sts:SourceIdentity", "sts:TransitiveTagKeys"}
+// Every claim of the token becomes ${provider}:CLAIM. Session tags and the
+// source identity would come from token claims Castellan does not read.
+var webIdentityKeys = []string{"${provider}:aud", "${provider}:sub", "${provider}:amr", "sts:RoleSessionName"}
 
 func stsOps() []*Op {
 	return []*Op{
@@ -25,7 +26,7 @@ func stsOps() []*Op {
 		// are evaluated together by STS (with sts:TagSession and
 		// sts:SetSourceIdentity when the request needs them).
 		sts("AssumeRole", stored(Role, "RoleArn")).selfAuthorized().callers(NoRoot|SessionTokenOK).issues().
-			keys("aws:RequestTag/${TagKey}", "aws:TagKeys", "sts:ExternalId", "sts:RoleSessionName", "sts:SourceIdentity", "sts:TransitiveTagKeys"),
+			keys("aws:RequestTag/${TagKey}", "aws:TagKeys", "sts:ExternalId", "sts:RoleSessionName", "sts:SourceIdentity", "sts:TransitiveTagKeys", "iam:ResourceTag/${TagKey}"),
 		sts("AssumeRoleWithWebIdentity", stored(Role, "RoleArn")).selfAuthorized().unsigned().issues().keys(webIdentityKeys...),
 		sts("GetFederationToken", created(FederatedUser, "", "Name")).callers(NoSession).issues().keys(requestTagKeys...),
 		sts("GetAccessKeyInfo"),

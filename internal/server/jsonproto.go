@@ -74,6 +74,10 @@ func (s *Server) serveJSON(x *exchange) {
 	}
 	run, ok := js.ops[op]
 	if !ok {
+		if _, inModel := js.model.Operations[op]; inModel {
+			s.fail(x, awserr.Errorf(awserr.NotImplemented, "The operation %s is not implemented by Castellan.", op))
+			return
+		}
 		s.fail(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for service %s", truncate(op, 64), js.name))
 		return
 	}

@@ -162,6 +162,12 @@ func (s *Service) AssumeRole(ctx context.Context, call *identity.Call, in *Assum
 	if len(in.TransitiveTagKeys) > 0 {
 		extra["sts:TransitiveTagKeys"] = in.TransitiveTagKeys
 	}
+	// The role's tags are iam:ResourceTag/* (and aws:ResourceTag/*), as the
+	// Service Authorization Reference lists for sts:AssumeRole.
+	for _, t := range role.Tags {
+		extra["iam:ResourceTag/"+t.Key] = []string{t.Value}
+		extra["aws:ResourceTag/"+t.Key] = []string{t.Value}
+	}
 	actions := []string{"sts:AssumeRole"}
 	if len(in.Tags) > 0 {
 		actions = append(actions, "sts:TagSession")
