@@ -58,6 +58,7 @@ func appendWire(b []byte, w *wire) []byte {
 	b = optString(b, "r", s.Region)
 	b = optInt(b, "v", s.TokenVersion)
 	b = optInt(b, "cd", s.ChainDepth)
+	b = optStrings(b, "og", s.Origins)
 	return append(b, '}')
 }
 

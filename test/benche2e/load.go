@@ -95,6 +95,9 @@ func signed(t *target, service, body string, now time.Time) ([]byte, error) {
 		r.Header.Set(k, v)
 	}
 	creds := t.creds
+	if t.assumer.AccessKeyID != "" && strings.HasPrefix(body, "Action=AssumeRole&") {
+		creds = t.assumer
+	}
 	if t.bare {
 		creds = sigv4.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
 	}
@@ -137,8 +140,9 @@ func do(t *target, service string, params url.Values) ([]byte, error) {
 
 var accountRE = regexp.MustCompile(`<Account>(\d{12})</Account>`)
 
-// setup creates what the calls need: the role "bench" (trusting the root)
-// and the user "benchuser".
+// setup creates what the calls need: the user "bench-assumer" with a key
+// and the right to assume roles (AWS refuses AssumeRole to the root), the
+// role "bench" trusting it, and the user "benchuser".
 func setup(t *target) error {
 	out, err := do(t, "sts", url.Values{"Action": {"GetCallerIdentity"}, "Version": {stsVersion}})
 	if err != nil {
@@ -149,13 +153,37 @@ func setup(t *target) error {
 		return fmt.Errorf("%s: no account in GetCallerIdentity's answer", t.name)
 	}
 	t.acct = string(m[1])
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + t.acct + `:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := do(t, "iam", url.Values{"Action": {"CreateUser"}, "Version": {iamVersion}, "UserName": {benchAssumer}}); err != nil {
+		return err
+	}
+	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`
+	if _, err := do(t, "iam", url.Values{"Action": {"PutUserPolicy"}, "Version": {iamVersion}, "UserName": {benchAssumer}, "PolicyName": {"assume"}, "PolicyDocument": {allow}}); err != nil {
+		return err
+	}
+	out, err = do(t, "iam", url.Values{"Action": {"CreateAccessKey"}, "Version": {iamVersion}, "UserName": {benchAssumer}})
+	if err != nil {
+		return err
+	}
+	id, sec := keyIDRE.FindSubmatch(out), secretRE.FindSubmatch(out)
+	if id == nil || sec == nil {
+		return fmt.Errorf("%s: no key in CreateAccessKey's answer", t.name)
+	}
+	t.assumer = sigv4.Credentials{AccessKeyID: string(id[1]), SecretAccessKey: string(sec[1])}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + t.acct + `:user/` + benchAssumer + `"},"Action":"sts:AssumeRole"}]}`
 	if _, err := do(t, "iam", url.Values{"Action": {"CreateRole"}, "Version": {iamVersion}, "RoleName": {benchRole}, "AssumeRolePolicyDocument": {trust}}); err != nil {
 		return err
 	}
 	_, err = do(t, "iam", url.Values{"Action": {"CreateUser"}, "Version": {iamVersion}, "UserName": {benchUser}})
 	return err
 }
+
+// benchAssumer is the user that assumes the bench role.
+const benchAssumer = "bench-assumer"
+
+var (
+	keyIDRE  = regexp.MustCompile(`<AccessKeyId>([A-Z0-9]+)</AccessKeyId>`)
+	secretRE = regexp.MustCompile(`<SecretAccessKey>([^<]+)</SecretAccessKey>`)
+)
 
 // result is one measured run of one call on one target.
 type result struct {

@@ -145,9 +145,12 @@ type target struct {
 	name  string
 	procs []*proc
 	creds sigv4.Credentials
-	acct  string
-	bare  bool
-	drop  func() // drops the PostgreSQL schema, if any
+	// assumer is the IAM user that signs AssumeRole (AWS refuses roles to
+	// the root); zero until setup.
+	assumer sigv4.Credentials
+	acct    string
+	bare    bool
+	drop    func() // drops the PostgreSQL schema, if any
 }
 
 // addrs returns the processes' addresses (connections are spread over them).
