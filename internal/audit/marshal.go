@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/castellan-sts/castellan/internal/jsonesc"
 )
 
 // Marshal returns the record's JSON (one line, no newline). It writes the
@@ -45,7 +46,7 @@ func releaseBuf(b []byte) {
 
 func (e *Event) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"eventVersion":`...)
-	b = appendString(b, e.EventVersion)
+	b = jsonesc.Append(b, e.EventVersion)
 	b = append(b, `,"userIdentity":`...)
 	b = e.UserIdentity.appendJSON(b)
 	b = append(b, `,"eventTime":`...)
@@ -118,7 +119,7 @@ func (e *Event) appendJSON(b []byte) ([]byte, error) {
 
 func (u *UserIdentity) appendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
-	b = appendString(b, u.Type)
+	b = jsonesc.Append(b, u.Type)
 	b = appendField(b, "principalId", u.PrincipalID, true)
 	b = appendField(b, "arn", u.ARN, true)
 	b = appendField(b, "accountId", u.AccountID, true)
@@ -129,7 +130,7 @@ func (u *UserIdentity) appendJSON(b []byte) []byte {
 		b = append(b, `,"sessionContext":{`...)
 		if si := sc.SessionIssuer; si != nil {
 			b = append(b, `"sessionIssuer":{"type":`...)
-			b = appendString(b, si.Type)
+			b = jsonesc.Append(b, si.Type)
 			b = appendField(b, "principalId", si.PrincipalID, false)
 			b = appendField(b, "arn", si.ARN, false)
 			b = appendField(b, "accountId", si.AccountID, false)
@@ -161,7 +162,7 @@ func appendField(b []byte, name, v string, omitEmpty bool) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	return appendString(b, v)
+	return jsonesc.Append(b, v)
 }
 
 // trimComma drops the comma appendField put first after position n (an
@@ -220,7 +221,7 @@ func appendMapDepth(b []byte, m map[string]any, depth int) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendHTMLString(b, k)
+		b = jsonesc.AppendHTML(b, k)
 		b = append(b, ':')
 		if b, err = appendValue(b, m[k], depth+1); err != nil {
 			return nil, err
@@ -235,7 +236,7 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendHTMLString(b, v), nil
+		return jsonesc.AppendHTML(b, v), nil
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case int:
@@ -298,7 +299,7 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendHTMLString(b, s)
+			b = jsonesc.AppendHTML(b, s)
 		}
 		return append(b, ']'), nil
 	case []map[string]any:
@@ -344,83 +345,4 @@ func appendFloat64(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-// safeASCII marks the ASCII bytes a JSON string holds as they are: not
-// control characters, '"' or '\\'. htmlSafe also leaves out '<', '>' and
-// '&', as encoding/json does when it escapes HTML. A lookup is cheaper than
-// the comparisons on every byte of every string of every record.
-var safeASCII, htmlSafe = func() (plain, html [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		plain[c] = c != '"' && c != '\\'
-		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
-	}
-	return plain, html
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string: quotes, backslashes and control
-// characters escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029
-// escaped (as encoding/json does). It serves the fixed fields of a record,
-// which keep their historical form: <, > and & as they are, \b and \f as
-// \u0008 and \u000c.
-func appendString(b []byte, s string) []byte { return appendJSONString(b, s, &safeASCII, false) }
-
-// appendHTMLString writes s exactly as encoding/json does, for the maps of
-// an event: <, > and & escaped, \b and \f in their short forms.
-func appendHTMLString(b []byte, s string) []byte { return appendJSONString(b, s, &htmlSafe, true) }
-
-// appendJSONString is appendString and appendHTMLString: safe marks the
-// ASCII bytes written as they are, short selects \b and \f.
-func appendJSONString(b []byte, s string, safe *[utf8.RuneSelf]bool, short bool) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if safe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case short && c == '\b':
-				b = append(b, '\\', 'b')
-			case short && c == '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -3,7 +3,8 @@ package token
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/castellan-sts/castellan/internal/jsonesc"
 )
 
 // appendWire appends the JSON of w, byte-identical to json.Marshal(&w)
@@ -14,7 +15,7 @@ import (
 func appendWire(b []byte, w *wire) []byte {
 	s := &w.Session
 	b = append(b, `{"k":`...)
-	b = appendString(b, w.Secret)
+	b = jsonesc.AppendHTML(b, w.Secret)
 	b = optString(b, "is", s.Issuer)
 	b = optString(b, "a", s.AccountID)
 	b = optString(b, "p", s.PrincipalID)
@@ -41,9 +42,9 @@ func appendWire(b []byte, w *wire) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"k":`...)
-			b = appendString(b, t.Key)
+			b = jsonesc.AppendHTML(b, t.Key)
 			b = append(b, `,"v":`...)
-			b = appendString(b, t.Value)
+			b = jsonesc.AppendHTML(b, t.Value)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -84,7 +85,7 @@ func optString(b []byte, name, v string) []byte {
 		return b
 	}
 	b = appendName(b, name)
-	return appendString(b, v)
+	return jsonesc.AppendHTML(b, v)
 }
 
 func optStrings(b []byte, name string, v []string) []byte {
@@ -97,7 +98,7 @@ func optStrings(b []byte, name string, v []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonesc.AppendHTML(b, s)
 	}
 	return append(b, ']')
 }
@@ -124,61 +125,4 @@ func appendName(b []byte, name string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	return append(b, '"', ':')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as encoding/json does: quoted, with <, >, & and
-// U+2028/U+2029 escaped, control characters as \n, \r, \t or \u00XX, and
-// invalid UTF-8 as \ufffd.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
