@@ -71,6 +71,11 @@ func main() {
 	}
 	start := time.Now()
 	if err := c.run(ctx, *iters); err != nil {
+		// The round's server may still run: a campaign that stops early must
+		// not leave it behind holding the data dir and a port.
+		if c.srv != nil {
+			c.kill()
+		}
 		fmt.Fprintf(os.Stderr, "crash: %v (work directory %s)\n", err, c.dir)
 		os.Exit(2)
 	}
