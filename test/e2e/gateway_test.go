@@ -398,6 +398,33 @@ func TestGatewayAuthorize(t *testing.T) {
 			t.Errorf("allowed %v denied %v in %d events", allowed, denied, len(evs))
 		}
 	})
+	// After "audit": these refusals match no route.
+	t.Run("sources of the original request disagree", func(t *testing.T) {
+		// alice signed GET /orders/7; the proxy (Caddy, Traefik) reports
+		// DELETE, explicitly denied, while the client added X-Original-*.
+		r := g.signed(t, g.alice, "GET", "/orders/7", nil, "execute-api", time.Time{}, nil)
+		for name, set := range map[string]map[string][]string{
+			"X-Original-* beside X-Forwarded-*":     {"X-Forwarded-Method": {"DELETE"}, "X-Forwarded-Uri": {"/orders/7"}, "X-Forwarded-Host": {r.Host}, "X-Original-Method": {"GET"}, "X-Original-Uri": {"/orders/7"}},
+			"X-Original-Uri beside X-Forwarded-Uri": {"X-Forwarded-Uri": {"/orders/8"}, "X-Forwarded-Host": {r.Host}, "X-Original-Uri": {"/orders/7"}},
+			"X-Forwarded-* beside Envoy's path":     {"X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/orders/7"}, "X-Forwarded-Host": {r.Host}},
+			"X-Original-Method twice":               {"X-Original-Method": {"GET", "DELETE"}, "X-Original-Uri": {"/orders/7"}},
+		} {
+			path := "/authorize"
+			if strings.Contains(name, "Envoy") {
+				path = "/authorize/orders/7"
+			}
+			a := mustRequest(t, "DELETE", g.srv.URL+path, nil)
+			a.Header = r.Header.Clone()
+			a.Host = r.Host
+			for k, v := range set {
+				a.Header[k] = v
+			}
+			resp, body := do(t, a)
+			if resp.StatusCode != 400 || resp.Header.Get("X-Castellan-Error-Code") != "BadRequestException" {
+				t.Errorf("%s: got %d %s, want 400 BadRequestException", name, resp.StatusCode, body)
+			}
+		}
+	})
 }
 
 // chunkedBody frames data as an aws-chunked body signed from seed.
