@@ -40,6 +40,11 @@ func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.bind(d, rt, orig.URL.Path)
+	if !rt.pathNormal(orig.URL.Path) {
+		d.err = errPath()
+		g.denyAuthorize(w, orig, d)
+		return
+	}
 	if orig.Header.Get("Authorization") == "" && !strings.Contains(orig.URL.RawQuery, "X-Amz-") {
 		d.err = errMissingToken()
 		g.denyAuthorize(w, orig, d)

@@ -192,6 +192,32 @@ func hostMatches(hosts []string, host string) bool {
 	return false
 }
 
+// errPath refuses a path that an upstream may read as another one.
+func errPath() *apiError {
+	return &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: "The request path must not contain '.' or '..' segments, or empty segments."}
+}
+
+// pathNormal reports whether the decoded path has no '.' or '..' segment
+// ('\' counts as a separator, as some servers read it) and, outside S3
+// routes, no empty segment. The route and the resource are chosen on the
+// path as sent, while the signature covers it normalised (non-S3) and an
+// upstream may normalise it too: "/public/../orders/1" matched the public
+// route and reached the upstream's /orders/1.
+func (r *route) pathNormal(path string) bool {
+	for rest := path; rest != ""; {
+		seg := rest
+		if i := strings.IndexAny(rest, `/\`); i >= 0 {
+			seg, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return r.Service == "s3" || !strings.Contains(path, "//")
+}
+
 // routePath is {path}: the request path after prefix handling.
 func (r *route) routePath(path string) string {
 	if !r.StripPrefix {
