@@ -233,3 +233,32 @@ func FuzzChunkReader(f *testing.F) {
 		}
 	})
 }
+
+type countingSource struct {
+	CredentialSource
+	n int
+}
+
+func (c *countingSource) Credential(ctx context.Context, id, token string) (Credential, error) {
+	c.n++
+	return c.CredentialSource.Credential(ctx, id, token)
+}
+
+// TestVerifyStreamingOneLookup checks that the chunk signatures are chained
+// from the signing key the header check derived: the credential source
+// (a store read, a token open) is asked once.
+func TestVerifyStreamingOneLookup(t *testing.T) {
+	src := &countingSource{CredentialSource: docSource{}}
+	v := docVerifier()
+	v.Credentials = src
+	_, cr, err := v.VerifyStreaming(context.Background(), docChunkedRequest(t, false, docChunkedBody(docPlain.sigs, "")), "s3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		t.Fatal(err)
+	}
+	if src.n != 1 {
+		t.Errorf("the credential source was asked %d times, want 1", src.n)
+	}
+}
