@@ -404,10 +404,29 @@ func tagsJSON(tags []identity.Tag) string {
 }
 
 // removeCastellanHeaders deletes every X-Castellan-* header a client sent,
-// so an upstream can trust the ones the gateway sets.
+// in any case and with '_' for '-' (CGI, WSGI and PHP read X_Castellan_Caller_Arn
+// as X-Castellan-Caller-Arn), so an upstream can trust the ones the gateway sets.
 func removeCastellanHeaders(h http.Header) {
+	const prefix = "x-castellan-"
 	for k := range h {
-		if len(k) >= len("X-Castellan-") && strings.EqualFold(k[:len("X-Castellan-")], "X-Castellan-") {
+		if len(k) < len(prefix) {
+			continue
+		}
+		match := true
+		for i := range len(prefix) {
+			c := k[i]
+			switch {
+			case c == '_':
+				c = '-'
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			if c != prefix[i] {
+				match = false
+				break
+			}
+		}
+		if match {
 			delete(h, k)
 		}
 	}

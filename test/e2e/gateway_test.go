@@ -176,6 +176,10 @@ func TestGatewayProxy(t *testing.T) {
 	t.Run("allowed", func(t *testing.T) {
 		r := g.signed(t, g.alice, "GET", "/orders/42?x=1", nil, "execute-api", time.Time{}, nil)
 		r.Header.Set("X-Castellan-Caller-Arn", "arn:aws:iam::123456789012:root") // spoofed, unsigned
+		// Case variants, and '_' for '-' (CGI and WSGI read both alike).
+		r.Header["x-castellan-session-name"] = []string{"spoofed"}
+		r.Header["X_Castellan_Caller_Arn"] = []string{"arn:aws:iam::123456789012:root"}
+		r.Header["X-CASTELLAN_Extra"] = []string{"spoofed"}
 		resp, body := do(t, r)
 		if resp.StatusCode != 200 || !strings.Contains(body, "upstream saw GET /orders/42?x=1") {
 			t.Fatalf("got %d %s", resp.StatusCode, body)
@@ -201,6 +205,11 @@ func TestGatewayProxy(t *testing.T) {
 		}
 		if len(got.Values("X-Castellan-Caller-Arn")) != 1 {
 			t.Errorf("spoofed header reached the upstream: %v", got.Values("X-Castellan-Caller-Arn"))
+		}
+		for k, v := range got {
+			if strings.Contains(v[0], "spoofed") || strings.Contains(v[0], ":root") || strings.HasPrefix(strings.ToLower(k), "x_castellan") {
+				t.Errorf("spoofed header reached the upstream: %s: %q", k, v)
+			}
 		}
 		for _, h := range []string{"Authorization", "X-Amz-Security-Token", "X-Amz-Date"} {
 			if got.Get(h) != "" {
