@@ -509,25 +509,7 @@ func presentedKeyID(r *http.Request, e *apiError) string {
 			return se.AccessKeyID
 		}
 	}
-	cred := ""
-	if h := r.Header.Get("Authorization"); h != "" {
-		if i := strings.Index(h, "Credential="); i >= 0 {
-			cred = h[i+len("Credential="):]
-		}
-	} else if r.URL != nil {
-		cred = r.URL.Query().Get("X-Amz-Credential")
-	}
-	id, _, _ := strings.Cut(cred, "/")
-	if len(id) < 16 || len(id) > 128 {
-		return ""
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return ""
-		}
-	}
-	return id
+	return sigv4.PresentedAccessKeyID(r)
 }
 
 // fail logs, audits and writes a refusal.
