@@ -233,3 +233,87 @@ func FuzzChunkReader(f *testing.F) {
 		}
 	})
 }
+
+type countingSource struct {
+	CredentialSource
+	n int
+}
+
+func (c *countingSource) Credential(ctx context.Context, id, token string) (Credential, error) {
+	c.n++
+	return c.CredentialSource.Credential(ctx, id, token)
+}
+
+// TestVerifyStreamingOneLookup checks that the chunk signatures are chained
+// from the signing key the header check derived: the credential source
+// (a store read, a token open) is asked once.
+func TestVerifyStreamingOneLookup(t *testing.T) {
+	src := &countingSource{CredentialSource: docSource{}}
+	v := docVerifier()
+	v.Credentials = src
+	_, cr, err := v.VerifyStreaming(context.Background(), docChunkedRequest(t, false, docChunkedBody(docPlain.sigs, "")), "s3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		t.Fatal(err)
+	}
+	if src.n != 1 {
+		t.Errorf("the credential source was asked %d times, want 1", src.n)
+	}
+}
+
+// TestChunkReaderLimits crosses each bound of the framing: a chunk larger
+// than MaxChunkSize is refused from its header, before any of it is read
+// or buffered; a header or trailer line longer than MaxChunkLine, and more
+// than maxTrailerLines trailer lines, are refused too.
+func TestChunkReaderLimits(t *testing.T) {
+	const sum = "x-amz-checksum-crc32:NSRBwg==\r\n"                       // crc32 of "abc"
+	line := func(n int) string { return "3;" + strings.Repeat("x", n-2) } // chunk extensions are ignored unsigned
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"chunk of MaxChunkSize+1", fmt.Sprintf("%x\r\n", MaxChunkSize+1), "larger than"},
+		{"chunk size of 17 hex digits", "00000000000000003\r\nabc\r\n0\r\n" + sum + "\r\n", "malformed chunk size"},
+		{"header line of MaxChunkLine+1", line(MaxChunkLine+1) + "\r\nabc\r\n0\r\n" + sum + "\r\n", "too long"},
+		{"trailer line of MaxChunkLine+1", "3\r\nabc\r\n0\r\n" + sum + "x-amz-trailer-signature:" + strings.Repeat("0", MaxChunkLine) + "\r\n\r\n", "too long"},
+		{"maxTrailerLines+1 trailer lines", "3\r\nabc\r\n0\r\n" + sum + strings.Repeat("x-amz-trailer-signature:0\r\n", maxTrailerLines) + "\r\n", "too many trailer lines"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &countingReader{r: strings.NewReader(tc.body)}
+			cr, err := NewChunkReader(src, ChunkParams{Mode: StreamingUnsignedPayloadTrailer, AmzDate: "20130524T000000Z", Region: "us-east-1", Service: "s3", DecodedLength: -1, Trailer: []string{"x-amz-checksum-crc32"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(cr)
+			var se *Error
+			if !errors.As(err, &se) || se.Code != CodeInvalidChunk || !strings.Contains(se.Message, tc.want) || len(got) != 0 {
+				t.Fatalf("got %q, %v; want nothing and InvalidRequest %q", got, err, tc.want)
+			}
+			if src.n > int64(MaxChunkLine+2)*2 && !strings.Contains(tc.name, "trailer") {
+				t.Errorf("read %d bytes of the body before refusing it", src.n)
+			}
+		})
+	}
+	// At the bounds themselves the body is accepted.
+	for name, body := range map[string]string{
+		"header line of MaxChunkLine":   line(MaxChunkLine) + "\r\nabc\r\n0\r\n" + sum + "\r\n",
+		"maxTrailerLines trailer lines": "3\r\nabc\r\n0\r\n" + sum + strings.Repeat("x-amz-trailer-signature:0\r\n", maxTrailerLines-1) + "\r\n",
+	} {
+		cr, _ := NewChunkReader(strings.NewReader(body), ChunkParams{Mode: StreamingUnsignedPayloadTrailer, AmzDate: "20130524T000000Z", Region: "us-east-1", Service: "s3", DecodedLength: 3, Trailer: []string{"x-amz-checksum-crc32"}})
+		if got, err := io.ReadAll(cr); err != nil || string(got) != "abc" {
+			t.Errorf("%s: got %q, %v", name, got, err)
+		}
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -27,5 +27,5 @@ const (
 // hash of an empty body. The signature then proves that the client signed
 // that hash; whoever has the body must check it.
 func (v *Verifier) VerifyDeclared(ctx context.Context, r *http.Request, service string) (*Result, error) {
-	return v.verify(ctx, r, service, nil, true)
+	return v.verify(ctx, r, service, nil, true, nil)
 }

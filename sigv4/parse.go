@@ -282,6 +282,27 @@ func accessKeyOf(cred string) string {
 	return k
 }
 
+// PresentedAccessKeyID returns the access key id r names in its
+// Authorization header's Credential or its X-Amz-Credential parameter,
+// unverified, or "" when there is none of the IAM model's form [\w]{16,128}.
+// It is for the logs and audit of refused requests; a *Error carries the
+// same id once parsing got that far.
+func PresentedAccessKeyID(r *http.Request) string {
+	cred := ""
+	if h := firstHeader(r.Header, "Authorization"); h != "" {
+		if i := strings.Index(h, "Credential="); i >= 0 {
+			cred = h[i+len("Credential="):]
+		}
+	} else if r.URL != nil {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	id, _, _ := strings.Cut(cred, "/")
+	if len(id) < 16 || !validAccessKeyID(id) {
+		return ""
+	}
+	return id
+}
+
 // maxAccessKeyIDLength is the longest access key id the IAM model allows.
 const maxAccessKeyIDLength = 128
 

@@ -111,10 +111,13 @@ type request struct {
 // are returned unchanged. See the package documentation for the order of the
 // checks.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, service string, payload []byte) (*Result, error) {
-	return v.verify(ctx, r, service, payload, false)
+	return v.verify(ctx, r, service, payload, false, nil)
 }
 
-func (v *Verifier) verify(ctx context.Context, r *http.Request, service string, payload []byte, declared bool) (*Result, error) {
+// verify is Verify; declared takes x-amz-content-sha256 without a body
+// (VerifyDeclared), and a non-nil key receives the derived signing key
+// (VerifyStreaming, which chains the chunk signatures from it).
+func (v *Verifier) verify(ctx context.Context, r *http.Request, service string, payload []byte, declared bool, key *[sha256.Size]byte) (*Result, error) {
 	var rawQuery string
 	if r.URL != nil {
 		rawQuery = r.URL.RawQuery
@@ -238,6 +241,9 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, service string, 
 			CanonicalRequest: redactToken(string(s.buf), q.token),
 			StringToSign:     string(s.sts),
 		}
+	}
+	if key != nil {
+		*key = s.skey
 	}
 	return &Result{
 		AccessKeyID:  sc.accessKeyID,

@@ -538,3 +538,22 @@ func TestHasUpperASCII(t *testing.T) {
 		}
 	}
 }
+
+func TestPresentedAccessKeyID(t *testing.T) {
+	for _, tc := range []struct{ authz, query, want string }{
+		{"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x", "", "AKIAIOSFODNN7EXAMPLE"},
+		{"", "X-Amz-Credential=ASIAIOSFODNN7EXAMPLE%2F20150830%2Fus-east-1%2Fsts%2Faws4_request", "ASIAIOSFODNN7EXAMPLE"},
+		{"AWS4-HMAC-SHA256 Credential=short/20150830/us-east-1/iam/aws4_request", "", ""},
+		{"AWS4-HMAC-SHA256 Credential=AKIA<script>XAMPLE00/20150830", "", ""},
+		{"AWS4-HMAC-SHA256 Credential=" + strings.Repeat("A", 129) + "/x", "", ""},
+		{"", "", ""},
+	} {
+		r, _ := http.NewRequest("GET", "https://iam.amazonaws.com/?"+tc.query, nil)
+		if tc.authz != "" {
+			r.Header.Set("Authorization", tc.authz)
+		}
+		if got := PresentedAccessKeyID(r); got != tc.want {
+			t.Errorf("%q %q: got %q, want %q", tc.authz, tc.query, got, tc.want)
+		}
+	}
+}

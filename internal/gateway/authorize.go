@@ -28,7 +28,7 @@ func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	orig, bad := original(r)
 	if bad {
 		d := g.begin(r, r.Method, r.URL.Path)
-		d.err = &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: "The original request URI could not be parsed."}
+		d.err = &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: "The original request could not be determined: its URI is malformed, or the proxy's X-Original-* and X-Forwarded-* headers disagree."}
 		g.denyAuthorize(w, r, d)
 		return
 	}
@@ -40,6 +40,11 @@ func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.bind(d, rt, orig.URL.Path)
+	if !rt.pathNormal(orig.URL.Path) {
+		d.err = errPath()
+		g.denyAuthorize(w, orig, d)
+		return
+	}
 	if orig.Header.Get("Authorization") == "" && !strings.Contains(orig.URL.RawQuery, "X-Amz-") {
 		d.err = errMissingToken()
 		g.denyAuthorize(w, orig, d)
@@ -54,6 +59,12 @@ func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	d.identityHeaders(w.Header())
 	w.Header().Set("X-Amzn-Requestid", d.requestID)
 	w.WriteHeader(http.StatusOK)
+}
+
+// originHeaders describe the original request; each may appear once.
+var originHeaders = []string{
+	"X-Original-Method", "X-Original-Uri", "X-Original-Content-Length",
+	"X-Forwarded-Method", "X-Forwarded-Uri", "X-Forwarded-Host",
 }
 
 func (g *Gateway) denyAuthorize(w http.ResponseWriter, r *http.Request, d *decision) {
@@ -86,37 +97,63 @@ func headerSafe(s string) string {
 }
 
 // original rebuilds the request a proxy asks about. bad reports an
-// unparseable original URI.
+// unparseable original URI, or sources of it that disagree.
+//
+// Every proxy passes the client's own headers on to /authorize, and each
+// overwrites only the headers it sets itself (nginx X-Original-*, Traefik and
+// Caddy X-Forwarded-*): a client behind Caddy can add X-Original-Uri, one
+// behind nginx X-Forwarded-Method. So no source is preferred over another:
+// every source present must describe the same request, and a header given
+// twice is refused, or a client could have a request it signed authorised
+// in place of the one the proxy forwards.
 func original(r *http.Request) (*http.Request, bool) {
-	method, uri, host := r.Method, "", r.Host
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/authorize/"):
-		uri = strings.TrimPrefix(r.RequestURI, "/authorize")
+	for _, k := range originHeaders {
+		if len(r.Header.Values(k)) > 1 {
+			return nil, true
+		}
+	}
+	type source struct{ method, uri, host string }
+	var srcs []source
+	if strings.HasPrefix(r.URL.Path, "/authorize/") {
+		uri := strings.TrimPrefix(r.RequestURI, "/authorize")
 		if !strings.HasPrefix(uri, "/") {
 			uri = strings.TrimPrefix(r.URL.RequestURI(), "/authorize")
 		}
-	case r.Header.Get("X-Original-Uri") != "":
-		uri = r.Header.Get("X-Original-Uri")
+		srcs = append(srcs, source{r.Method, uri, r.Host})
+	}
+	if uri := r.Header.Get("X-Original-Uri"); uri != "" {
+		s := source{r.Method, uri, r.Host}
 		if m := r.Header.Get("X-Original-Method"); m != "" {
-			method = m
+			s.method = m
 		}
-	case r.Header.Get("X-Forwarded-Uri") != "" || r.Header.Get("X-Forwarded-Method") != "":
-		uri = r.Header.Get("X-Forwarded-Uri")
-		if uri == "" {
-			uri = "/"
+		srcs = append(srcs, s)
+	}
+	if r.Header.Get("X-Forwarded-Uri") != "" || r.Header.Get("X-Forwarded-Method") != "" {
+		s := source{r.Method, r.Header.Get("X-Forwarded-Uri"), r.Host}
+		if s.uri == "" {
+			s.uri = "/"
 		}
 		if m := r.Header.Get("X-Forwarded-Method"); m != "" {
-			method = m
+			s.method = m
 		}
 		if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-			host = h
+			s.host = h
 		}
-	default:
-		uri = r.RequestURI
+		srcs = append(srcs, s)
+	}
+	if len(srcs) == 0 {
+		uri := r.RequestURI
 		if uri == "" {
 			uri = r.URL.RequestURI()
 		}
+		srcs = append(srcs, source{r.Method, uri, r.Host})
 	}
+	for _, s := range srcs[1:] {
+		if s.uri != srcs[0].uri || !strings.EqualFold(s.method, srcs[0].method) || !strings.EqualFold(s.host, srcs[0].host) {
+			return nil, true
+		}
+	}
+	method, uri, host := srcs[0].method, srcs[0].uri, srcs[0].host
 	if len(uri) > maxOriginalURI || !strings.HasPrefix(uri, "/") || len(method) > 16 {
 		return nil, true
 	}

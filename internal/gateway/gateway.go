@@ -192,6 +192,32 @@ func hostMatches(hosts []string, host string) bool {
 	return false
 }
 
+// errPath refuses a path that an upstream may read as another one.
+func errPath() *apiError {
+	return &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: "The request path must not contain '.' or '..' segments, or empty segments."}
+}
+
+// pathNormal reports whether the decoded path has no '.' or '..' segment
+// ('\' counts as a separator, as some servers read it) and, outside S3
+// routes, no empty segment. The route and the resource are chosen on the
+// path as sent, while the signature covers it normalised (non-S3) and an
+// upstream may normalise it too: "/public/../orders/1" matched the public
+// route and reached the upstream's /orders/1.
+func (r *route) pathNormal(path string) bool {
+	for rest := path; rest != ""; {
+		seg := rest
+		if i := strings.IndexAny(rest, `/\`); i >= 0 {
+			seg, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return r.Service == "s3" || !strings.Contains(path, "//")
+}
+
 // routePath is {path}: the request path after prefix handling.
 func (r *route) routePath(path string) string {
 	if !r.StripPrefix {
@@ -378,10 +404,29 @@ func tagsJSON(tags []identity.Tag) string {
 }
 
 // removeCastellanHeaders deletes every X-Castellan-* header a client sent,
-// so an upstream can trust the ones the gateway sets.
+// in any case and with '_' for '-' (CGI, WSGI and PHP read X_Castellan_Caller_Arn
+// as X-Castellan-Caller-Arn), so an upstream can trust the ones the gateway sets.
 func removeCastellanHeaders(h http.Header) {
+	const prefix = "x-castellan-"
 	for k := range h {
-		if len(k) >= len("X-Castellan-") && strings.EqualFold(k[:len("X-Castellan-")], "X-Castellan-") {
+		if len(k) < len(prefix) {
+			continue
+		}
+		match := true
+		for i := range len(prefix) {
+			c := k[i]
+			switch {
+			case c == '_':
+				c = '-'
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			if c != prefix[i] {
+				match = false
+				break
+			}
+		}
+		if match {
 			delete(h, k)
 		}
 	}
@@ -464,25 +509,7 @@ func presentedKeyID(r *http.Request, e *apiError) string {
 			return se.AccessKeyID
 		}
 	}
-	cred := ""
-	if h := r.Header.Get("Authorization"); h != "" {
-		if i := strings.Index(h, "Credential="); i >= 0 {
-			cred = h[i+len("Credential="):]
-		}
-	} else if r.URL != nil {
-		cred = r.URL.Query().Get("X-Amz-Credential")
-	}
-	id, _, _ := strings.Cut(cred, "/")
-	if len(id) < 16 || len(id) > 128 {
-		return ""
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return ""
-		}
-	}
-	return id
+	return sigv4.PresentedAccessKeyID(r)
 }
 
 // fail logs, audits and writes a refusal.

@@ -26,6 +26,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.bind(d, rt, r.URL.Path)
+	if !rt.pathNormal(r.URL.Path) {
+		d.err = errPath()
+		g.fail(w, r, d, "gateway")
+		return
+	}
 	if r.Header.Get("Authorization") == "" && !strings.Contains(r.URL.RawQuery, "X-Amz-") {
 		d.err = errMissingToken()
 		g.fail(w, r, d, "gateway")

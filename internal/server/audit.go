@@ -281,31 +281,12 @@ func (s *Server) commit(x *exchange, evs []*audit.Event) error {
 }
 
 // presentedKeyID finds the access key id a refused request presented: the
-// SigV4 error's, else the Credential of the Authorization header or of the
-// presigned query.
+// SigV4 error's, else the one its credential names.
 func presentedKeyID(r *http.Request, cause error) string {
 	if se, ok := errors.AsType[*sigv4.Error](cause); ok && se.AccessKeyID != "" {
 		return se.AccessKeyID
 	}
-	cred := ""
-	if h := r.Header.Get("Authorization"); h != "" {
-		if i := strings.Index(h, "Credential="); i >= 0 {
-			cred = h[i+len("Credential="):]
-		}
-	} else {
-		cred = r.URL.Query().Get("X-Amz-Credential")
-	}
-	id, _, _ := strings.Cut(cred, "/")
-	if len(id) < 16 || len(id) > 128 {
-		return ""
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || c == '_') {
-			return ""
-		}
-	}
-	return id
+	return sigv4.PresentedAccessKeyID(r)
 }
 
 // readOnly is CloudTrail's readOnly classification, from the operation

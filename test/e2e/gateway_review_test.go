@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/castellan-sts/castellan/sigv4"
 )
 
 // TestGatewayReviewCases is the checklist of published SigV4 verifier
@@ -113,6 +115,29 @@ func TestGatewayReviewCases(t *testing.T) {
 		resp, _ := do(t, r)
 		if resp.StatusCode == 200 {
 			t.Error("a changed path was accepted")
+		}
+	})
+	t.Run("path confusion: dot and empty segments", func(t *testing.T) {
+		// bob may only GET /public/*; the upstream serves both routes. The
+		// signature covers the normalised path (/orders/1), the route was
+		// matched on the path as sent.
+		for _, p := range []string{"/public/../orders/1", "/public/%2e%2e/orders/1", "/public/..%2forders/1", `/public/..\orders/1`, "/public/./x", "/public//x"} {
+			r := mustRequest(t, "GET", g.gw.URL+"/", nil)
+			r.URL.Opaque = p // sent as is
+			if err := sigv4.Sign(r, nil, sigv4.Credentials{AccessKeyID: g.bob.AccessKeyID, SecretAccessKey: g.bob.SecretAccessKey}, "us-east-1", "execute-api", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			resp, body := do(t, r)
+			if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-Errortype") != "BadRequestException" {
+				t.Errorf("%s: got %d %s, want 400 BadRequestException", p, resp.StatusCode, body)
+			}
+			a := mustRequest(t, "GET", g.srv.URL+"/authorize", nil)
+			a.Header = r.Header.Clone()
+			a.Host = r.Host
+			a.Header.Set("X-Original-Uri", p)
+			if resp, body := do(t, a); resp.StatusCode != 400 {
+				t.Errorf("/authorize %s: got %d %s, want 400", p, resp.StatusCode, body)
+			}
 		}
 	})
 	if n := len(g.upstream.requests()); n != before {

@@ -176,6 +176,10 @@ func TestGatewayProxy(t *testing.T) {
 	t.Run("allowed", func(t *testing.T) {
 		r := g.signed(t, g.alice, "GET", "/orders/42?x=1", nil, "execute-api", time.Time{}, nil)
 		r.Header.Set("X-Castellan-Caller-Arn", "arn:aws:iam::123456789012:root") // spoofed, unsigned
+		// Case variants, and '_' for '-' (CGI and WSGI read both alike).
+		r.Header["x-castellan-session-name"] = []string{"spoofed"}
+		r.Header["X_Castellan_Caller_Arn"] = []string{"arn:aws:iam::123456789012:root"}
+		r.Header["X-CASTELLAN_Extra"] = []string{"spoofed"}
 		resp, body := do(t, r)
 		if resp.StatusCode != 200 || !strings.Contains(body, "upstream saw GET /orders/42?x=1") {
 			t.Fatalf("got %d %s", resp.StatusCode, body)
@@ -201,6 +205,11 @@ func TestGatewayProxy(t *testing.T) {
 		}
 		if len(got.Values("X-Castellan-Caller-Arn")) != 1 {
 			t.Errorf("spoofed header reached the upstream: %v", got.Values("X-Castellan-Caller-Arn"))
+		}
+		for k, v := range got {
+			if strings.Contains(v[0], "spoofed") || strings.Contains(v[0], ":root") || strings.HasPrefix(strings.ToLower(k), "x_castellan") {
+				t.Errorf("spoofed header reached the upstream: %s: %q", k, v)
+			}
 		}
 		for _, h := range []string{"Authorization", "X-Amz-Security-Token", "X-Amz-Date"} {
 			if got.Get(h) != "" {
@@ -396,6 +405,33 @@ func TestGatewayAuthorize(t *testing.T) {
 		}
 		if !allowed || !denied {
 			t.Errorf("allowed %v denied %v in %d events", allowed, denied, len(evs))
+		}
+	})
+	// After "audit": these refusals match no route.
+	t.Run("sources of the original request disagree", func(t *testing.T) {
+		// alice signed GET /orders/7; the proxy (Caddy, Traefik) reports
+		// DELETE, explicitly denied, while the client added X-Original-*.
+		r := g.signed(t, g.alice, "GET", "/orders/7", nil, "execute-api", time.Time{}, nil)
+		for name, set := range map[string]map[string][]string{
+			"X-Original-* beside X-Forwarded-*":     {"X-Forwarded-Method": {"DELETE"}, "X-Forwarded-Uri": {"/orders/7"}, "X-Forwarded-Host": {r.Host}, "X-Original-Method": {"GET"}, "X-Original-Uri": {"/orders/7"}},
+			"X-Original-Uri beside X-Forwarded-Uri": {"X-Forwarded-Uri": {"/orders/8"}, "X-Forwarded-Host": {r.Host}, "X-Original-Uri": {"/orders/7"}},
+			"X-Forwarded-* beside Envoy's path":     {"X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/orders/7"}, "X-Forwarded-Host": {r.Host}},
+			"X-Original-Method twice":               {"X-Original-Method": {"GET", "DELETE"}, "X-Original-Uri": {"/orders/7"}},
+		} {
+			path := "/authorize"
+			if strings.Contains(name, "Envoy") {
+				path = "/authorize/orders/7"
+			}
+			a := mustRequest(t, "DELETE", g.srv.URL+path, nil)
+			a.Header = r.Header.Clone()
+			a.Host = r.Host
+			for k, v := range set {
+				a.Header[k] = v
+			}
+			resp, body := do(t, a)
+			if resp.StatusCode != 400 || resp.Header.Get("X-Castellan-Error-Code") != "BadRequestException" {
+				t.Errorf("%s: got %d %s, want 400 BadRequestException", name, resp.StatusCode, body)
+			}
 		}
 	})
 }

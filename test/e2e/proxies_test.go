@@ -250,6 +250,25 @@ func proxyCases(t *testing.T, g *gatewayEnv, base string, bodies bool) {
 		resp, body := do(t, mustRequest(t, "GET", base+"/orders/1", nil))
 		denied(t, resp, body, "MissingAuthenticationTokenException")
 	})
+	// Each proxy passes the client's headers on and overwrites only its own
+	// (nginx X-Original-*, Caddy X-Forwarded-*): a client adds the other
+	// kind, describing a request it signed, to get the one it sends
+	// (explicitly denied) authorised.
+	t.Run("spoofed original request", func(t *testing.T) {
+		for _, spoof := range []map[string]string{
+			{"X-Original-Method": "GET", "X-Original-Uri": "/orders/1"},
+			{"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/orders/1", "X-Forwarded-Host": hostPort(base)},
+		} {
+			r := g.signedFor(t, g.alice, mustRequest(t, "GET", base+"/orders/1", nil), time.Time{})
+			r.Method = "DELETE"
+			for k, v := range spoof {
+				r.Header.Set(k, v)
+			}
+			if resp, body := do(t, r); resp.StatusCode < 400 {
+				t.Errorf("%v: got %d %s, want a refusal", spoof, resp.StatusCode, body)
+			}
+		}
+	})
 	if got := len(g.upstream.requests()); got != n {
 		t.Errorf("refused requests reached the upstream: %d", got-n)
 	}
