@@ -130,7 +130,8 @@ SELECT p.name AS name, p.arn AS arn, p.path AS path FROM policy_attachments a JO
 WHERE a.entity_id = ?1
 UNION ALL
 SELECT policy_name, policy_arn, policy_path FROM aws_policy_attachments WHERE entity_id = ?1)
-WHERE name > ?2 COLLATE NOCASE AND substr(path, 1, length(?3)) = ?3 ORDER BY name COLLATE NOCASE LIMIT ?4`
+WHERE (name > ?2 COLLATE NOCASE OR (name = ?2 COLLATE NOCASE AND arn > ?5)) AND substr(path, 1, length(?3)) = ?3
+ORDER BY name COLLATE NOCASE, arn LIMIT ?4`
 	listPolicyUsers = `SELECT 'user', u.id, u.name, u.path FROM policy_attachments a JOIN users u ON u.id = a.entity_id
 WHERE a.policy_id = ? ORDER BY u.name`
 	listPolicyGroups = `SELECT 'group', g.id, g.name, g.path FROM policy_attachments a JOIN iam_groups g ON g.id = a.entity_id
@@ -403,8 +404,9 @@ func scanAttached(sc scanner) (store.AttachedPolicy, error) {
 
 // ListAttachedPolicies implements store.ManagedPolicies.
 func (s *Store) ListAttachedPolicies(ctx context.Context, entityID string, opt store.ListOptions) (store.Page[store.AttachedPolicy], error) {
-	p, err := queryPage(ctx, s.r, opt.Limit, scanAttached, func(a store.AttachedPolicy) string { return a.Name },
-		listAttachedQ, entityID, opt.Marker, opt.PathPrefix, opt.Limit+1)
+	name, arn := store.AttachedMarker(opt.Marker)
+	p, err := queryPage(ctx, s.r, opt.Limit, scanAttached, func(a store.AttachedPolicy) string { return a.ARN },
+		listAttachedQ, entityID, name, opt.PathPrefix, opt.Limit+1, arn)
 	return p, wrap("list attached policies", err)
 }
 
