@@ -29,26 +29,7 @@ WHERE a.account_id = ? AND a.policy_arn = ? ORDER BY r.name`
 // AttachAWSPolicy implements store.AWSPolicyAttachments.
 func (s *Store) AttachAWSPolicy(ctx context.Context, accountID string, p store.AttachedPolicy, e store.EntityRef, maxPerEntity int) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := entityExists(ctx, tx, e.Kind, e.ID); err != nil {
-			return fmt.Errorf("%s %q: %w", e.Kind, e.ID, err)
-		}
-		var one int
-		switch err := tx.QueryRowContext(ctx, selectAWSAttachment, p.ARN, e.ID).Scan(&one); err {
-		case nil:
-			return nil
-		case sql.ErrNoRows:
-		default:
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, countEntityAttached, e.ID).Scan(&n); err != nil {
-			return err
-		}
-		if n >= maxPerEntity {
-			return fmt.Errorf("%w: %d of %d attached policies", store.ErrLimit, n, maxPerEntity)
-		}
-		_, err := tx.ExecContext(ctx, insertAWSAttachment, accountID, p.ARN, p.Name, p.Path, e.ID, string(e.Kind))
-		return err
+		return attachWithin(ctx, tx, e, maxPerEntity, selectAWSAttachment, p.ARN, insertAWSAttachment, accountID, p.ARN, p.Name, p.Path, e.ID, string(e.Kind))
 	})
 	return wrap(fmt.Sprintf("attach AWS policy %q", p.ARN), err)
 }
@@ -61,21 +42,8 @@ func (s *Store) DetachAWSPolicy(ctx context.Context, accountID, arn, entityID st
 
 // ListAWSPolicyEntities implements store.AWSPolicyAttachments.
 func (s *Store) ListAWSPolicyEntities(ctx context.Context, accountID, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
-	var out []store.EntityRef
-	for _, q := range []struct {
-		kind  store.EntityKind
-		query string
-	}{{store.EntityUser, listAWSPolicyUsers}, {store.EntityGroup, listAWSPolicyGroups}, {store.EntityRole, listAWSPolicyRoles}} {
-		if kind != "" && kind != q.kind {
-			continue
-		}
-		refs, err := scanEntityRefs(ctx, s.r, q.query, accountID, arn)
-		if err != nil {
-			return nil, wrap("list AWS policy entities", err)
-		}
-		out = append(out, refs...)
-	}
-	return out, nil
+	out, err := listEntities(ctx, s.r, kind, []kindQuery{{store.EntityUser, listAWSPolicyUsers}, {store.EntityGroup, listAWSPolicyGroups}, {store.EntityRole, listAWSPolicyRoles}}, accountID, arn)
+	return out, wrap("list AWS policy entities", err)
 }
 
 // CountAWSPolicyAttachments implements store.AWSPolicyAttachments.
