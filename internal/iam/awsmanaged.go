@@ -90,7 +90,7 @@ func (s *Service) listAWSPolicies(ctx context.Context, in *ListPoliciesInput) ([
 	if err != nil {
 		return nil, err
 	}
-	bounded, err := s.boundaryCounts(ctx)
+	bounded, err := s.st.CountBoundaryUses(ctx, s.account)
 	if err != nil {
 		return nil, err
 	}
@@ -105,31 +105,6 @@ func (s *Service) listAWSPolicies(ctx context.Context, in *ListPoliciesInput) ([
 			continue
 		}
 		out = append(out, r)
-	}
-	return out, nil
-}
-
-// boundaryCounts maps each AWS managed policy used as a permissions
-// boundary in the account to its number of uses.
-func (s *Service) boundaryCounts(ctx context.Context) (map[string]int, error) {
-	out := map[string]int{}
-	users, err := listAll(1000, func(o store.ListOptions) (store.Page[store.User], error) { return s.st.ListUsers(ctx, s.account, o) })
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		if awspolicies.IsAWS(u.PermissionsBoundary) {
-			out[u.PermissionsBoundary]++
-		}
-	}
-	roles, err := listAll(1000, func(o store.ListOptions) (store.Page[store.Role], error) { return s.st.ListRoles(ctx, s.account, o) })
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range roles {
-		if awspolicies.IsAWS(r.PermissionsBoundary) {
-			out[r.PermissionsBoundary]++
-		}
 	}
 	return out, nil
 }

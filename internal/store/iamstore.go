@@ -295,6 +295,10 @@ type AWSPolicyAttachments interface {
 	// CountAWSPolicyAttachments maps the ARN of each AWS managed policy
 	// attached in the account to its number of attachments.
 	CountAWSPolicyAttachments(ctx context.Context, accountID string) (map[string]int, error)
+	// CountBoundaryUses maps the ARN of each policy used as a permissions
+	// boundary in the account to its number of users and roles (so a
+	// listing of AWS managed policies reads no entity rows).
+	CountBoundaryUses(ctx context.Context, accountID string) (map[string]int, error)
 }
 
 // AccountAliases manages the account alias (at most one, as in AWS).

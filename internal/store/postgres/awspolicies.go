@@ -25,6 +25,9 @@ WHERE a.account_id = $1 AND a.policy_arn = $2 ORDER BY lower(g.name)`
 	listAWSPolicyRoles = `SELECT 'role', r.id, r.name, r.path FROM aws_policy_attachments a JOIN roles r ON r.id = a.entity_id
 WHERE a.account_id = $1 AND a.policy_arn = $2 ORDER BY lower(r.name)`
 	countAWSAttachments = `SELECT policy_arn, count(*) FROM aws_policy_attachments WHERE account_id = $1 GROUP BY policy_arn`
+	countBoundaryUsesQ  = `SELECT permissions_boundary, count(*) FROM (
+SELECT permissions_boundary FROM users WHERE account_id = $1 UNION ALL SELECT permissions_boundary FROM roles WHERE account_id = $1) b
+WHERE permissions_boundary <> '' GROUP BY permissions_boundary`
 )
 
 // AttachAWSPolicy implements store.AWSPolicyAttachments.
@@ -51,9 +54,21 @@ func (s *Store) ListAWSPolicyEntities(ctx context.Context, accountID, arn string
 
 // CountAWSPolicyAttachments implements store.AWSPolicyAttachments.
 func (s *Store) CountAWSPolicyAttachments(ctx context.Context, accountID string) (map[string]int, error) {
-	rows, err := s.read.Query(ctx, countAWSAttachments, accountID)
+	out, err := countByARN(ctx, s.read, countAWSAttachments, accountID)
+	return out, wrap("count AWS policy attachments", err)
+}
+
+// CountBoundaryUses implements store.AWSPolicyAttachments.
+func (s *Store) CountBoundaryUses(ctx context.Context, accountID string) (map[string]int, error) {
+	out, err := countByARN(ctx, s.read, countBoundaryUsesQ, accountID)
+	return out, wrap("count boundary uses", err)
+}
+
+// countByARN reads the (ARN, count) rows of query into a map.
+func countByARN(ctx context.Context, q querier, query string, args ...any) (map[string]int, error) {
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("count AWS policy attachments", err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -61,9 +76,9 @@ func (s *Store) CountAWSPolicyAttachments(ctx context.Context, accountID string)
 		var arn string
 		var n int
 		if err := rows.Scan(&arn, &n); err != nil {
-			return nil, wrap("count AWS policy attachments", err)
+			return nil, err
 		}
 		out[arn] = n
 	}
-	return out, wrap("count AWS policy attachments", rows.Err())
+	return out, rows.Err()
 }

@@ -558,6 +558,9 @@ func testPolicyAttachments(t *testing.T, s store.Store) {
 	if err != nil || len(bs) != 1 {
 		t.Errorf("ListBoundaryEntities(role) = %+v, %v", bs, err)
 	}
+	if uses, err := s.CountBoundaryUses(ctx, accountID); err != nil || !cmp.Equal(uses, map[string]int{p.ARN: 2}) {
+		t.Errorf("CountBoundaryUses = %v, %v; want %s: 2", uses, err, p.ARN)
+	}
 	wantDependent(t, "DeletePolicy(boundary)", s.DeletePolicy(ctx, p.ARN), store.DepBoundaryUses)
 }
 
