@@ -58,9 +58,11 @@ func awsVersion(p *awspolicies.Policy) store.PolicyVersion {
 
 // awsReadOnly is the refusal of a change to an AWS managed policy. AWS
 // refuses these actions (CreatePolicyVersion, DeletePolicy,
-// DeletePolicyVersion, SetDefaultPolicyVersion, TagPolicy, UntagPolicy)
-// on arn:aws:iam::aws:policy/… for every caller, whatever its policies
-// allow, so the refusal is AccessDenied.
+// DeletePolicyVersion, SetDefaultPolicyVersion; Castellan has no
+// TagPolicy) on arn:aws:iam::aws:policy/… for every caller, whatever its
+// policies allow, so the refusal is AccessDenied. The message takes the
+// shape of AWS's recorded authorization refusals ("… on resource: policy
+// <arn>"); no recording of this refusal exists in ../shared/reference.
 func awsReadOnly(call *identity.Call, action, arn string) error {
 	caller := "arn:aws:iam::" + awsAccount + ":root"
 	if call != nil && call.Caller != nil {
