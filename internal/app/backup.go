@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/castellan-sts/castellan/internal/config"
@@ -53,18 +52,12 @@ func Restore(ctx context.Context, cfg config.Config, from string, log *slog.Logg
 	if isPostgres(cfg) {
 		return res, errPostgresBackup
 	}
-	info, err := sqlite.CheckBackup(ctx, from)
+	path := cfg.SQLitePath()
+	info, err := sqlite.Restore(ctx, from, path)
 	if err != nil {
 		return res, err
 	}
 	res.SchemaVersion = info.SchemaVersion
-	path := cfg.SQLitePath()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return res, err
-	}
-	if err := sqlite.Restore(ctx, from, path); err != nil {
-		return res, err
-	}
 	if _, err := os.Stat(cfg.MasterKeyPath()); err != nil && cfg.MasterKey == "" {
 		return res, nil
 	}

@@ -58,9 +58,11 @@ func awsVersion(p *awspolicies.Policy) store.PolicyVersion {
 
 // awsReadOnly is the refusal of a change to an AWS managed policy. AWS
 // refuses these actions (CreatePolicyVersion, DeletePolicy,
-// DeletePolicyVersion, SetDefaultPolicyVersion, TagPolicy, UntagPolicy)
-// on arn:aws:iam::aws:policy/… for every caller, whatever its policies
-// allow, so the refusal is AccessDenied.
+// DeletePolicyVersion, SetDefaultPolicyVersion; Castellan has no
+// TagPolicy) on arn:aws:iam::aws:policy/… for every caller, whatever its
+// policies allow, so the refusal is AccessDenied. The message takes the
+// shape of AWS's recorded authorization refusals ("… on resource: policy
+// <arn>"); no recording of this refusal exists in ../shared/reference.
 func awsReadOnly(call *identity.Call, action, arn string) error {
 	caller := "arn:aws:iam::" + awsAccount + ":root"
 	if call != nil && call.Caller != nil {
@@ -90,7 +92,7 @@ func (s *Service) listAWSPolicies(ctx context.Context, in *ListPoliciesInput) ([
 	if err != nil {
 		return nil, err
 	}
-	bounded, err := s.boundaryCounts(ctx)
+	bounded, err := s.st.CountBoundaryUses(ctx, s.account)
 	if err != nil {
 		return nil, err
 	}
@@ -105,31 +107,6 @@ func (s *Service) listAWSPolicies(ctx context.Context, in *ListPoliciesInput) ([
 			continue
 		}
 		out = append(out, r)
-	}
-	return out, nil
-}
-
-// boundaryCounts maps each AWS managed policy used as a permissions
-// boundary in the account to its number of uses.
-func (s *Service) boundaryCounts(ctx context.Context) (map[string]int, error) {
-	out := map[string]int{}
-	users, err := listAll(1000, func(o store.ListOptions) (store.Page[store.User], error) { return s.st.ListUsers(ctx, s.account, o) })
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		if awspolicies.IsAWS(u.PermissionsBoundary) {
-			out[u.PermissionsBoundary]++
-		}
-	}
-	roles, err := listAll(1000, func(o store.ListOptions) (store.Page[store.Role], error) { return s.st.ListRoles(ctx, s.account, o) })
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range roles {
-		if awspolicies.IsAWS(r.PermissionsBoundary) {
-			out[r.PermissionsBoundary]++
-		}
 	}
 	return out, nil
 }

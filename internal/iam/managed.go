@@ -120,23 +120,27 @@ func (s *Service) getPolicy(ctx context.Context, arn string) (store.ManagedPolic
 	return p, err
 }
 
+// policyExists checks that a managed policy, customer or AWS, exists
+// (store.ErrNotFound when not) without reading its usage counts.
+func (s *Service) policyExists(ctx context.Context, arn string) error {
+	if awspolicies.IsAWS(arn) {
+		_, ok, err := s.lookupAWS(arn)
+		if err == nil && !ok {
+			err = store.ErrNotFound
+		}
+		return err
+	}
+	_, err := s.st.GetPolicy(ctx, arn)
+	return err
+}
+
 // checkBoundary checks that a permissions boundary names an existing
 // managed policy.
 func (s *Service) checkBoundary(ctx context.Context, arn string) error {
 	if err := checkARN(arn); err != nil {
 		return err
 	}
-	var err error
-	if awspolicies.IsAWS(arn) {
-		if _, ok, lerr := s.lookupAWS(arn); lerr != nil || !ok {
-			err = lerr
-			if !ok && lerr == nil {
-				err = store.ErrNotFound
-			}
-		}
-	} else {
-		_, err = s.st.GetPolicy(ctx, arn)
-	}
+	err := s.policyExists(ctx, arn)
 	if isNotFound(err) {
 		return awserr.Errorf(awserr.NoSuchEntity, "Scope ARN: %s does not exist or is not attachable.", arn)
 	}
@@ -635,25 +639,21 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, _ *identity.Call, i
 		kind = store.EntityRole
 	}
 	var all []store.EntityRef
-	if awspolicies.IsAWS(in.PolicyArn) && in.PolicyUsageFilter != "PermissionsBoundary" {
-		if _, err := s.getPolicy(ctx, in.PolicyArn); err != nil {
-			return nil, err
+	var err error
+	switch {
+	case in.PolicyUsageFilter == "PermissionsBoundary":
+		err = s.policyExists(ctx, in.PolicyArn)
+	case awspolicies.IsAWS(in.PolicyArn):
+		if err = s.policyExists(ctx, in.PolicyArn); err == nil {
+			all, err = s.st.ListAWSPolicyEntities(ctx, s.account, in.PolicyArn, kind)
 		}
-		att, err := s.st.ListAWSPolicyEntities(ctx, s.account, in.PolicyArn, kind)
-		if err != nil {
-			return nil, err
-		}
-		all = att
-	} else if in.PolicyUsageFilter != "PermissionsBoundary" {
-		att, err := s.st.ListPolicyEntities(ctx, in.PolicyArn, kind)
-		if isNotFound(err) {
-			return nil, noSuchPolicy(in.PolicyArn)
-		}
-		if err != nil {
-			return nil, err
-		}
-		all = att
-	} else if _, err := s.getPolicy(ctx, in.PolicyArn); err != nil {
+	default:
+		all, err = s.st.ListPolicyEntities(ctx, in.PolicyArn, kind)
+	}
+	if isNotFound(err) {
+		return nil, noSuchPolicy(in.PolicyArn)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if in.PolicyUsageFilter != "PermissionsPolicy" && kind != store.EntityGroup {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -260,7 +261,9 @@ type ManagedPolicies interface {
 	DetachPolicy(ctx context.Context, arn, entityID string) error
 	// ListAttachedPolicies pages the policies attached to an entity,
 	// customer and AWS managed (AWSPolicyAttachments) alike, ordered by
-	// policy name; the path prefix applies to the policy path.
+	// policy name, then ARN (a customer policy may share an AWS one's
+	// name); Page.Next is the last policy's ARN (AttachedMarker); the path
+	// prefix applies to the policy path.
 	ListAttachedPolicies(ctx context.Context, entityID string, opt ListOptions) (Page[AttachedPolicy], error)
 	// ListPolicyEntities returns the entities a policy is attached to
 	// (kind "" for every kind), users then groups then roles, each ordered
@@ -292,6 +295,10 @@ type AWSPolicyAttachments interface {
 	// CountAWSPolicyAttachments maps the ARN of each AWS managed policy
 	// attached in the account to its number of attachments.
 	CountAWSPolicyAttachments(ctx context.Context, accountID string) (map[string]int, error)
+	// CountBoundaryUses maps the ARN of each policy used as a permissions
+	// boundary in the account to its number of users and roles (so a
+	// listing of AWS managed policies reads no entity rows).
+	CountBoundaryUses(ctx context.Context, accountID string) (map[string]int, error)
 }
 
 // AccountAliases manages the account alias (at most one, as in AWS).
@@ -330,4 +337,10 @@ type IAMStore interface {
 	AWSPolicyAttachments
 	AccountAliases
 	AccountCounter
+}
+
+// AttachedMarker splits a ListAttachedPolicies marker, the ARN of the last
+// policy listed, into the name and the ARN the next page starts after.
+func AttachedMarker(marker string) (name, arn string) {
+	return marker[strings.LastIndexByte(marker, '/')+1:], marker
 }

@@ -236,6 +236,20 @@ func TestAWSManagedTerraformStyle(t *testing.T) {
 	if aws.ToInt32(gp.Policy.PermissionsBoundaryUsageCount) != 1 {
 		t.Errorf("PermissionsBoundaryUsageCount = %d, want 1", aws.ToInt32(gp.Policy.PermissionsBoundaryUsageCount))
 	}
+	// ListPolicies counts the same.
+	var listed int32 = -1
+	for pg := iam.NewListPoliciesPaginator(root, &iam.ListPoliciesInput{Scope: iamtypes.PolicyScopeTypeAws, MaxItems: aws.Int32(1000)}); pg.HasMorePages(); {
+		out, err := pg.NextPage(ctx)
+		must0(t, err)
+		for _, p := range out.Policies {
+			if aws.ToString(p.Arn) == readOnlyAccess {
+				listed = aws.ToInt32(p.PermissionsBoundaryUsageCount)
+			}
+		}
+	}
+	if listed != 1 {
+		t.Errorf("ListPolicies: %s PermissionsBoundaryUsageCount = %d, want 1", readOnlyAccess, listed)
+	}
 	ar, err = e.sts(dev).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("bounded")})
 	must0(t, err)
 	bounded := e.iam(tempCreds(ar.Credentials))

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -26,33 +25,15 @@ WHERE a.account_id = $1 AND a.policy_arn = $2 ORDER BY lower(g.name)`
 	listAWSPolicyRoles = `SELECT 'role', r.id, r.name, r.path FROM aws_policy_attachments a JOIN roles r ON r.id = a.entity_id
 WHERE a.account_id = $1 AND a.policy_arn = $2 ORDER BY lower(r.name)`
 	countAWSAttachments = `SELECT policy_arn, count(*) FROM aws_policy_attachments WHERE account_id = $1 GROUP BY policy_arn`
+	countBoundaryUsesQ  = `SELECT permissions_boundary, count(*) FROM (
+SELECT permissions_boundary FROM users WHERE account_id = $1 UNION ALL SELECT permissions_boundary FROM roles WHERE account_id = $1) b
+WHERE permissions_boundary <> '' GROUP BY permissions_boundary`
 )
 
 // AttachAWSPolicy implements store.AWSPolicyAttachments.
 func (s *Store) AttachAWSPolicy(ctx context.Context, accountID string, p store.AttachedPolicy, e store.EntityRef, maxPerEntity int) error {
 	err := s.notifyTx(ctx, store.ChangePolicy, "", func(tx pgx.Tx) error {
-		// The entity's row lock serialises attachments to it, so the
-		// quota check and the insert are atomic.
-		if err := lockEntity(ctx, tx, e.Kind, e.ID); err != nil {
-			return fmt.Errorf("%s %q: %w", e.Kind, e.ID, err)
-		}
-		var one int
-		switch err := tx.QueryRow(ctx, selectAWSAttachment, p.ARN, e.ID).Scan(&one); {
-		case err == nil:
-			return nil
-		case errors.Is(err, pgx.ErrNoRows):
-		default:
-			return err
-		}
-		var n int
-		if err := tx.QueryRow(ctx, countEntityAttached, e.ID).Scan(&n); err != nil {
-			return err
-		}
-		if n >= maxPerEntity {
-			return fmt.Errorf("%w: %d of %d attached policies", store.ErrLimit, n, maxPerEntity)
-		}
-		_, err := tx.Exec(ctx, insertAWSAttachment, accountID, p.ARN, p.Name, p.Path, e.ID, string(e.Kind))
-		return err
+		return attachWithin(ctx, tx, e, maxPerEntity, selectAWSAttachment, p.ARN, insertAWSAttachment, accountID, p.ARN, p.Name, p.Path, e.ID, string(e.Kind))
 	})
 	return wrap(fmt.Sprintf("attach AWS policy %q", p.ARN), err)
 }
@@ -67,28 +48,27 @@ func (s *Store) DetachAWSPolicy(ctx context.Context, accountID, arn, entityID st
 
 // ListAWSPolicyEntities implements store.AWSPolicyAttachments.
 func (s *Store) ListAWSPolicyEntities(ctx context.Context, accountID, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
-	var out []store.EntityRef
-	for _, q := range []struct {
-		kind  store.EntityKind
-		query string
-	}{{store.EntityUser, listAWSPolicyUsers}, {store.EntityGroup, listAWSPolicyGroups}, {store.EntityRole, listAWSPolicyRoles}} {
-		if kind != "" && kind != q.kind {
-			continue
-		}
-		refs, err := collect(ctx, s.read, scanEntityRef, q.query, accountID, arn)
-		if err != nil {
-			return nil, wrap("list AWS policy entities", err)
-		}
-		out = append(out, refs...)
-	}
-	return out, nil
+	out, err := listEntities(ctx, s.read, kind, []kindQuery{{store.EntityUser, listAWSPolicyUsers}, {store.EntityGroup, listAWSPolicyGroups}, {store.EntityRole, listAWSPolicyRoles}}, accountID, arn)
+	return out, wrap("list AWS policy entities", err)
 }
 
 // CountAWSPolicyAttachments implements store.AWSPolicyAttachments.
 func (s *Store) CountAWSPolicyAttachments(ctx context.Context, accountID string) (map[string]int, error) {
-	rows, err := s.read.Query(ctx, countAWSAttachments, accountID)
+	out, err := countByARN(ctx, s.read, countAWSAttachments, accountID)
+	return out, wrap("count AWS policy attachments", err)
+}
+
+// CountBoundaryUses implements store.AWSPolicyAttachments.
+func (s *Store) CountBoundaryUses(ctx context.Context, accountID string) (map[string]int, error) {
+	out, err := countByARN(ctx, s.read, countBoundaryUsesQ, accountID)
+	return out, wrap("count boundary uses", err)
+}
+
+// countByARN reads the (ARN, count) rows of query into a map.
+func countByARN(ctx context.Context, q querier, query string, args ...any) (map[string]int, error) {
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("count AWS policy attachments", err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -96,9 +76,9 @@ func (s *Store) CountAWSPolicyAttachments(ctx context.Context, accountID string)
 		var arn string
 		var n int
 		if err := rows.Scan(&arn, &n); err != nil {
-			return nil, wrap("count AWS policy attachments", err)
+			return nil, err
 		}
 		out[arn] = n
 	}
-	return out, wrap("count AWS policy attachments", rows.Err())
+	return out, rows.Err()
 }

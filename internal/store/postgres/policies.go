@@ -134,7 +134,8 @@ SELECT p.name AS name, p.arn AS arn, p.path AS path FROM policy_attachments a JO
 WHERE a.entity_id = $1
 UNION ALL
 SELECT policy_name, policy_arn, policy_path FROM aws_policy_attachments WHERE entity_id = $1) t
-WHERE lower(name) > lower($2::text) COLLATE "C" AND starts_with(path, $3) ORDER BY lower(name) COLLATE "C" LIMIT $4`
+WHERE (lower(name) > lower($2::text) COLLATE "C" OR (lower(name) = lower($2::text) AND arn > $5::text COLLATE "C"))
+AND starts_with(path, $3) ORDER BY lower(name) COLLATE "C", arn COLLATE "C" LIMIT $4`
 	listPolicyUsers = `SELECT 'user', u.id, u.name, u.path FROM policy_attachments a JOIN users u ON u.id = a.entity_id
 WHERE a.policy_id = $1 ORDER BY lower(u.name)`
 	listPolicyGroups = `SELECT 'group', g.id, g.name, g.path FROM policy_attachments a JOIN iam_groups g ON g.id = a.entity_id
@@ -352,28 +353,37 @@ func (s *Store) AttachPolicy(ctx context.Context, arn string, e store.EntityRef,
 		if err != nil {
 			return fmt.Errorf("policy: %w", err)
 		}
-		if err := lockEntity(ctx, tx, e.Kind, e.ID); err != nil {
-			return fmt.Errorf("%s %q: %w", e.Kind, e.ID, err)
-		}
-		var one int
-		switch err := tx.QueryRow(ctx, selectAttachment, ref.id, e.ID).Scan(&one); {
-		case err == nil:
-			return nil
-		case errors.Is(err, pgx.ErrNoRows):
-		default:
-			return err
-		}
-		var n int
-		if err := tx.QueryRow(ctx, countEntityAttached, e.ID).Scan(&n); err != nil {
-			return err
-		}
-		if n >= maxPerEntity {
-			return fmt.Errorf("%w: %d of %d attached policies", store.ErrLimit, n, maxPerEntity)
-		}
-		_, err = tx.Exec(ctx, insertAttachment, ref.id, e.ID, string(e.Kind))
-		return err
+		return attachWithin(ctx, tx, e, maxPerEntity, selectAttachment, ref.id, insertAttachment, ref.id, e.ID, string(e.Kind))
 	})
 	return wrap(fmt.Sprintf("attach policy %q", arn), err)
+}
+
+// attachWithin attaches a policy, customer or AWS, to e unless it is
+// attached (selectQ with policyKey and e.ID finds a row): insertQ with
+// insertArgs, when e has fewer than maxPerEntity policies of either kind
+// (countEntityAttached). The entity's row lock serialises attachments to
+// it, so the quota check and the insert are atomic.
+func attachWithin(ctx context.Context, tx pgx.Tx, e store.EntityRef, maxPerEntity int, selectQ string, policyKey any, insertQ string, insertArgs ...any) error {
+	if err := lockEntity(ctx, tx, e.Kind, e.ID); err != nil {
+		return fmt.Errorf("%s %q: %w", e.Kind, e.ID, err)
+	}
+	var one int
+	switch err := tx.QueryRow(ctx, selectQ, policyKey, e.ID).Scan(&one); {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+	default:
+		return err
+	}
+	var n int
+	if err := tx.QueryRow(ctx, countEntityAttached, e.ID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= maxPerEntity {
+		return fmt.Errorf("%w: %d of %d attached policies", store.ErrLimit, n, maxPerEntity)
+	}
+	_, err := tx.Exec(ctx, insertQ, insertArgs...)
+	return err
 }
 
 // DetachPolicy implements store.ManagedPolicies.
@@ -396,8 +406,9 @@ func scanAttached(sc scanner) (store.AttachedPolicy, error) {
 
 // ListAttachedPolicies implements store.ManagedPolicies.
 func (s *Store) ListAttachedPolicies(ctx context.Context, entityID string, opt store.ListOptions) (store.Page[store.AttachedPolicy], error) {
-	p, err := queryPage(ctx, s.read, opt.Limit, scanAttached, func(a store.AttachedPolicy) string { return a.Name },
-		listAttachedQ, entityID, opt.Marker, opt.PathPrefix, opt.Limit+1)
+	name, arn := store.AttachedMarker(opt.Marker)
+	p, err := queryPage(ctx, s.read, opt.Limit, scanAttached, func(a store.AttachedPolicy) string { return a.ARN },
+		listAttachedQ, entityID, name, opt.PathPrefix, opt.Limit+1, arn)
 	return p, wrap("list attached policies", err)
 }
 
@@ -407,36 +418,33 @@ func (s *Store) ListPolicyEntities(ctx context.Context, arn string, kind store.E
 	if err := s.read.QueryRow(ctx, `SELECT id FROM managed_policies WHERE arn = $1`, arn).Scan(&id); err != nil {
 		return nil, wrap(fmt.Sprintf("list entities of policy %q", arn), err)
 	}
-	var out []store.EntityRef
-	for _, q := range []struct {
-		kind  store.EntityKind
-		query string
-	}{{store.EntityUser, listPolicyUsers}, {store.EntityGroup, listPolicyGroups}, {store.EntityRole, listPolicyRoles}} {
-		if kind != "" && kind != q.kind {
-			continue
-		}
-		refs, err := collect(ctx, s.read, scanEntityRef, q.query, id)
-		if err != nil {
-			return nil, wrap("list policy entities", err)
-		}
-		out = append(out, refs...)
-	}
-	return out, nil
+	out, err := listEntities(ctx, s.read, kind, []kindQuery{{store.EntityUser, listPolicyUsers}, {store.EntityGroup, listPolicyGroups}, {store.EntityRole, listPolicyRoles}}, id)
+	return out, wrap("list policy entities", err)
 }
 
 // ListBoundaryEntities implements store.ManagedPolicies.
 func (s *Store) ListBoundaryEntities(ctx context.Context, accountID, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
+	out, err := listEntities(ctx, s.read, kind, []kindQuery{{store.EntityUser, listBoundaryUsers}, {store.EntityRole, listBoundaryRoles}}, accountID, arn)
+	return out, wrap("list boundary entities", err)
+}
+
+// kindQuery lists the entities of one kind.
+type kindQuery struct {
+	kind  store.EntityKind
+	query string
+}
+
+// listEntities runs, in order, the queries of the kind selected ("" for
+// every kind) with args and returns their entities.
+func listEntities(ctx context.Context, q querier, kind store.EntityKind, queries []kindQuery, args ...any) ([]store.EntityRef, error) {
 	var out []store.EntityRef
-	for _, q := range []struct {
-		kind  store.EntityKind
-		query string
-	}{{store.EntityUser, listBoundaryUsers}, {store.EntityRole, listBoundaryRoles}} {
-		if kind != "" && kind != q.kind {
+	for _, kq := range queries {
+		if kind != "" && kind != kq.kind {
 			continue
 		}
-		refs, err := collect(ctx, s.read, scanEntityRef, q.query, accountID, arn)
+		refs, err := collect(ctx, q, scanEntityRef, kq.query, args...)
 		if err != nil {
-			return nil, wrap("list boundary entities", err)
+			return nil, err
 		}
 		out = append(out, refs...)
 	}

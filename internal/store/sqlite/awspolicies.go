@@ -24,31 +24,15 @@ WHERE a.account_id = ? AND a.policy_arn = ? ORDER BY g.name`
 	listAWSPolicyRoles = `SELECT 'role', r.id, r.name, r.path FROM aws_policy_attachments a JOIN roles r ON r.id = a.entity_id
 WHERE a.account_id = ? AND a.policy_arn = ? ORDER BY r.name`
 	countAWSAttachments = `SELECT policy_arn, count(*) FROM aws_policy_attachments WHERE account_id = ? GROUP BY policy_arn`
+	countBoundaryUsesQ  = `SELECT permissions_boundary, count(*) FROM (
+SELECT permissions_boundary FROM users WHERE account_id = ?1 UNION ALL SELECT permissions_boundary FROM roles WHERE account_id = ?1) b
+WHERE permissions_boundary <> '' GROUP BY permissions_boundary`
 )
 
 // AttachAWSPolicy implements store.AWSPolicyAttachments.
 func (s *Store) AttachAWSPolicy(ctx context.Context, accountID string, p store.AttachedPolicy, e store.EntityRef, maxPerEntity int) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := entityExists(ctx, tx, e.Kind, e.ID); err != nil {
-			return fmt.Errorf("%s %q: %w", e.Kind, e.ID, err)
-		}
-		var one int
-		switch err := tx.QueryRowContext(ctx, selectAWSAttachment, p.ARN, e.ID).Scan(&one); err {
-		case nil:
-			return nil
-		case sql.ErrNoRows:
-		default:
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, countEntityAttached, e.ID).Scan(&n); err != nil {
-			return err
-		}
-		if n >= maxPerEntity {
-			return fmt.Errorf("%w: %d of %d attached policies", store.ErrLimit, n, maxPerEntity)
-		}
-		_, err := tx.ExecContext(ctx, insertAWSAttachment, accountID, p.ARN, p.Name, p.Path, e.ID, string(e.Kind))
-		return err
+		return attachWithin(ctx, tx, e, maxPerEntity, selectAWSAttachment, p.ARN, insertAWSAttachment, accountID, p.ARN, p.Name, p.Path, e.ID, string(e.Kind))
 	})
 	return wrap(fmt.Sprintf("attach AWS policy %q", p.ARN), err)
 }
@@ -61,28 +45,27 @@ func (s *Store) DetachAWSPolicy(ctx context.Context, accountID, arn, entityID st
 
 // ListAWSPolicyEntities implements store.AWSPolicyAttachments.
 func (s *Store) ListAWSPolicyEntities(ctx context.Context, accountID, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
-	var out []store.EntityRef
-	for _, q := range []struct {
-		kind  store.EntityKind
-		query string
-	}{{store.EntityUser, listAWSPolicyUsers}, {store.EntityGroup, listAWSPolicyGroups}, {store.EntityRole, listAWSPolicyRoles}} {
-		if kind != "" && kind != q.kind {
-			continue
-		}
-		refs, err := scanEntityRefs(ctx, s.r, q.query, accountID, arn)
-		if err != nil {
-			return nil, wrap("list AWS policy entities", err)
-		}
-		out = append(out, refs...)
-	}
-	return out, nil
+	out, err := listEntities(ctx, s.r, kind, []kindQuery{{store.EntityUser, listAWSPolicyUsers}, {store.EntityGroup, listAWSPolicyGroups}, {store.EntityRole, listAWSPolicyRoles}}, accountID, arn)
+	return out, wrap("list AWS policy entities", err)
 }
 
 // CountAWSPolicyAttachments implements store.AWSPolicyAttachments.
 func (s *Store) CountAWSPolicyAttachments(ctx context.Context, accountID string) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, countAWSAttachments, accountID)
+	out, err := countByARN(ctx, s.r, countAWSAttachments, accountID)
+	return out, wrap("count AWS policy attachments", err)
+}
+
+// CountBoundaryUses implements store.AWSPolicyAttachments.
+func (s *Store) CountBoundaryUses(ctx context.Context, accountID string) (map[string]int, error) {
+	out, err := countByARN(ctx, s.r, countBoundaryUsesQ, accountID)
+	return out, wrap("count boundary uses", err)
+}
+
+// countByARN reads the (ARN, count) rows of query into a map.
+func countByARN(ctx context.Context, q pageQueryer, query string, args ...any) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("count AWS policy attachments", err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -90,9 +73,9 @@ func (s *Store) CountAWSPolicyAttachments(ctx context.Context, accountID string)
 		var arn string
 		var n int
 		if err := rows.Scan(&arn, &n); err != nil {
-			return nil, wrap("count AWS policy attachments", err)
+			return nil, err
 		}
 		out[arn] = n
 	}
-	return out, wrap("count AWS policy attachments", rows.Err())
+	return out, rows.Err()
 }

@@ -105,27 +105,32 @@ func CheckBackup(ctx context.Context, file string) (BackupInfo, error) {
 	return info, nil
 }
 
-// Restore copies a checked backup to path (which must not exist), fsync'd
-// and renamed into place; the next Open applies any newer migrations.
-func Restore(ctx context.Context, backup, path string) error {
-	if _, err := CheckBackup(ctx, backup); err != nil {
-		return err
+// Restore checks a backup (CheckBackup) and copies it to path (which must
+// not exist; its directory is created 0700), fsync'd and renamed into
+// place; the next Open applies any newer migrations.
+func Restore(ctx context.Context, backup, path string) (BackupInfo, error) {
+	info, err := CheckBackup(ctx, backup)
+	if err != nil {
+		return info, err
 	}
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		if _, err := os.Stat(p); err == nil {
-			return fmt.Errorf("sqlite: restore: %s already exists; restore into an empty data directory", p)
+			return info, fmt.Errorf("sqlite: restore: %s already exists; restore into an empty data directory", p)
 		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return info, fmt.Errorf("sqlite: restore: %w", err)
 	}
 	tmp := path + ".partial"
 	if err := copyFile(backup, tmp); err != nil {
 		_ = os.Remove(tmp)
-		return err
+		return info, err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("sqlite: restore: %w", err)
+		return info, fmt.Errorf("sqlite: restore: %w", err)
 	}
-	return syncFile(filepath.Dir(path))
+	return info, syncFile(filepath.Dir(path))
 }
 
 // openPlain opens path with one connection and no journal-mode change (a

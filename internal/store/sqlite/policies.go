@@ -130,7 +130,8 @@ SELECT p.name AS name, p.arn AS arn, p.path AS path FROM policy_attachments a JO
 WHERE a.entity_id = ?1
 UNION ALL
 SELECT policy_name, policy_arn, policy_path FROM aws_policy_attachments WHERE entity_id = ?1)
-WHERE name > ?2 COLLATE NOCASE AND substr(path, 1, length(?3)) = ?3 ORDER BY name COLLATE NOCASE LIMIT ?4`
+WHERE (name > ?2 COLLATE NOCASE OR (name = ?2 COLLATE NOCASE AND arn > ?5)) AND substr(path, 1, length(?3)) = ?3
+ORDER BY name COLLATE NOCASE, arn LIMIT ?4`
 	listPolicyUsers = `SELECT 'user', u.id, u.name, u.path FROM policy_attachments a JOIN users u ON u.id = a.entity_id
 WHERE a.policy_id = ? ORDER BY u.name`
 	listPolicyGroups = `SELECT 'group', g.id, g.name, g.path FROM policy_attachments a JOIN iam_groups g ON g.id = a.entity_id
@@ -358,28 +359,36 @@ func (s *Store) AttachPolicy(ctx context.Context, arn string, e store.EntityRef,
 		if err != nil {
 			return fmt.Errorf("policy: %w", err)
 		}
-		if err := entityExists(ctx, tx, e.Kind, e.ID); err != nil {
-			return fmt.Errorf("%s %q: %w", e.Kind, e.ID, err)
-		}
-		var one int
-		switch err := tx.QueryRowContext(ctx, selectAttachment, ref.id, e.ID).Scan(&one); err {
-		case nil:
-			return nil
-		case sql.ErrNoRows:
-		default:
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, countEntityAttached, e.ID).Scan(&n); err != nil {
-			return err
-		}
-		if n >= maxPerEntity {
-			return fmt.Errorf("%w: %d of %d attached policies", store.ErrLimit, n, maxPerEntity)
-		}
-		_, err = tx.ExecContext(ctx, insertAttachment, ref.id, e.ID, string(e.Kind))
-		return err
+		return attachWithin(ctx, tx, e, maxPerEntity, selectAttachment, ref.id, insertAttachment, ref.id, e.ID, string(e.Kind))
 	})
 	return wrap(fmt.Sprintf("attach policy %q", arn), err)
+}
+
+// attachWithin attaches a policy, customer or AWS, to e unless it is
+// attached (selectQ with policyKey and e.ID finds a row): insertQ with
+// insertArgs, when e has fewer than maxPerEntity policies of either kind
+// (countEntityAttached).
+func attachWithin(ctx context.Context, tx *sql.Tx, e store.EntityRef, maxPerEntity int, selectQ string, policyKey any, insertQ string, insertArgs ...any) error {
+	if err := entityExists(ctx, tx, e.Kind, e.ID); err != nil {
+		return fmt.Errorf("%s %q: %w", e.Kind, e.ID, err)
+	}
+	var one int
+	switch err := tx.QueryRowContext(ctx, selectQ, policyKey, e.ID).Scan(&one); err {
+	case nil:
+		return nil
+	case sql.ErrNoRows:
+	default:
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, countEntityAttached, e.ID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= maxPerEntity {
+		return fmt.Errorf("%w: %d of %d attached policies", store.ErrLimit, n, maxPerEntity)
+	}
+	_, err := tx.ExecContext(ctx, insertQ, insertArgs...)
+	return err
 }
 
 // DetachPolicy implements store.ManagedPolicies.
@@ -403,8 +412,9 @@ func scanAttached(sc scanner) (store.AttachedPolicy, error) {
 
 // ListAttachedPolicies implements store.ManagedPolicies.
 func (s *Store) ListAttachedPolicies(ctx context.Context, entityID string, opt store.ListOptions) (store.Page[store.AttachedPolicy], error) {
-	p, err := queryPage(ctx, s.r, opt.Limit, scanAttached, func(a store.AttachedPolicy) string { return a.Name },
-		listAttachedQ, entityID, opt.Marker, opt.PathPrefix, opt.Limit+1)
+	name, arn := store.AttachedMarker(opt.Marker)
+	p, err := queryPage(ctx, s.r, opt.Limit, scanAttached, func(a store.AttachedPolicy) string { return a.ARN },
+		listAttachedQ, entityID, name, opt.PathPrefix, opt.Limit+1, arn)
 	return p, wrap("list attached policies", err)
 }
 
@@ -414,21 +424,8 @@ func (s *Store) ListPolicyEntities(ctx context.Context, arn string, kind store.E
 	if err := s.r.QueryRowContext(ctx, `SELECT id FROM managed_policies WHERE arn = ?`, arn).Scan(&id); err != nil {
 		return nil, wrap(fmt.Sprintf("list entities of policy %q", arn), err)
 	}
-	var out []store.EntityRef
-	for _, q := range []struct {
-		kind  store.EntityKind
-		query string
-	}{{store.EntityUser, listPolicyUsers}, {store.EntityGroup, listPolicyGroups}, {store.EntityRole, listPolicyRoles}} {
-		if kind != "" && kind != q.kind {
-			continue
-		}
-		refs, err := scanEntityRefs(ctx, s.r, q.query, id)
-		if err != nil {
-			return nil, wrap("list policy entities", err)
-		}
-		out = append(out, refs...)
-	}
-	return out, nil
+	out, err := listEntities(ctx, s.r, kind, []kindQuery{{store.EntityUser, listPolicyUsers}, {store.EntityGroup, listPolicyGroups}, {store.EntityRole, listPolicyRoles}}, id)
+	return out, wrap("list policy entities", err)
 }
 
 const (
@@ -440,17 +437,27 @@ WHERE account_id = ? AND permissions_boundary = ? AND permissions_boundary <> ''
 
 // ListBoundaryEntities implements store.ManagedPolicies.
 func (s *Store) ListBoundaryEntities(ctx context.Context, accountID, arn string, kind store.EntityKind) ([]store.EntityRef, error) {
+	out, err := listEntities(ctx, s.r, kind, []kindQuery{{store.EntityUser, listBoundaryUsers}, {store.EntityRole, listBoundaryRoles}}, accountID, arn)
+	return out, wrap("list boundary entities", err)
+}
+
+// kindQuery lists the entities of one kind.
+type kindQuery struct {
+	kind  store.EntityKind
+	query string
+}
+
+// listEntities runs, in order, the queries of the kind selected ("" for
+// every kind) with args and returns their entities.
+func listEntities(ctx context.Context, q pageQueryer, kind store.EntityKind, queries []kindQuery, args ...any) ([]store.EntityRef, error) {
 	var out []store.EntityRef
-	for _, q := range []struct {
-		kind  store.EntityKind
-		query string
-	}{{store.EntityUser, listBoundaryUsers}, {store.EntityRole, listBoundaryRoles}} {
-		if kind != "" && kind != q.kind {
+	for _, kq := range queries {
+		if kind != "" && kind != kq.kind {
 			continue
 		}
-		refs, err := scanEntityRefs(ctx, s.r, q.query, accountID, arn)
+		refs, err := scanEntityRefs(ctx, q, kq.query, args...)
 		if err != nil {
-			return nil, wrap("list boundary entities", err)
+			return nil, err
 		}
 		out = append(out, refs...)
 	}

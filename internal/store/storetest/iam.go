@@ -558,6 +558,9 @@ func testPolicyAttachments(t *testing.T, s store.Store) {
 	if err != nil || len(bs) != 1 {
 		t.Errorf("ListBoundaryEntities(role) = %+v, %v", bs, err)
 	}
+	if uses, err := s.CountBoundaryUses(ctx, accountID); err != nil || !cmp.Equal(uses, map[string]int{p.ARN: 2}) {
+		t.Errorf("CountBoundaryUses = %v, %v; want %s: 2", uses, err, p.ARN)
+	}
 	wantDependent(t, "DeletePolicy(boundary)", s.DeletePolicy(ctx, p.ARN), store.DepBoundaryUses)
 }
 
@@ -666,7 +669,7 @@ func testAWSPolicyAttachments(t *testing.T, s store.Store) {
 		t.Errorf("ListAttachedPolicies = %+v, %v; want %+v", ap.Items, err, want)
 	}
 	ap, err = s.ListAttachedPolicies(ctx, u.ID, store.ListOptions{Limit: 1})
-	if err != nil || len(ap.Items) != 1 || ap.Next != "Mine" {
+	if err != nil || len(ap.Items) != 1 || ap.Next != p.ARN {
 		t.Fatalf("ListAttachedPolicies(limit 1) = %+v, %v", ap, err)
 	}
 	ap, err = s.ListAttachedPolicies(ctx, u.ID, store.ListOptions{Limit: 1, Marker: ap.Next})
@@ -677,6 +680,29 @@ func testAWSPolicyAttachments(t *testing.T, s store.Store) {
 	if err != nil || !cmp.Equal(ap.Items, []store.AttachedPolicy{lambda}) {
 		t.Errorf("ListAttachedPolicies(/service-role/) = %+v, %v", ap.Items, err)
 	}
+	// A customer policy named like an attached AWS one (case aside): both
+	// are listed, whatever the page size.
+	twin := mustPolicy(t, s, newPolicy("readonlyaccess", 5))
+	wantErr(t, "AttachPolicy(twin)", s.AttachPolicy(ctx, twin.ARN, refs[2], 10), nil)
+	wantTwins := []store.AttachedPolicy{lambda, {Name: twin.Name, ARN: twin.ARN, Path: "/"}, ro}
+	if twin.ARN > ro.ARN {
+		wantTwins[1], wantTwins[2] = wantTwins[2], wantTwins[1]
+	}
+	var paged []store.AttachedPolicy
+	for opt := (store.ListOptions{Limit: 1}); ; {
+		ap, err := s.ListAttachedPolicies(ctx, r.ID, opt)
+		if err != nil || len(paged) > len(wantTwins) {
+			t.Fatalf("ListAttachedPolicies(limit 1, marker %q) = %+v, %v", opt.Marker, ap, err)
+		}
+		paged = append(paged, ap.Items...)
+		if opt.Marker = ap.Next; opt.Marker == "" {
+			break
+		}
+	}
+	if !cmp.Equal(paged, wantTwins) {
+		t.Errorf("ListAttachedPolicies(role, pages of 1) = %+v; want %+v", paged, wantTwins)
+	}
+	wantErr(t, "DetachPolicy(twin)", s.DetachPolicy(ctx, twin.ARN, r.ID), nil)
 	ents, err := s.ListAWSPolicyEntities(ctx, accountID, ro.ARN, "")
 	wantE := []store.EntityRef{
 		{Kind: store.EntityUser, ID: u.ID, Name: "u", Path: "/"},
