@@ -541,3 +541,26 @@ func TestConsoleOffServesNoConsole(t *testing.T) {
 		t.Errorf("--console=false: GET /console/login = %d with the sign-in page", r.StatusCode)
 	}
 }
+
+// TestDashboardCountsOnlyTheCallersSessions: a user sees the number of
+// their own console sessions, as the Sessions page lists them; the root
+// sees every one.
+func TestDashboardCountsOnlyTheCallersSessions(t *testing.T) {
+	e := newEnv(t)
+	e.seedUser("kim", "Correct-horse-1", []string{"ReadOnly"}, false)
+	e.browser().loginRoot()
+	e.browser().loginRoot()
+	b := e.browser()
+	if r := b.loginUser("kim", "Correct-horse-1"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", r.StatusCode)
+	}
+	count := regexp.MustCompile(`Active console sessions</dt><dd>(\d+)<`)
+	if m := count.FindStringSubmatch(b.get("/console/").body); m == nil || m[1] != "1" {
+		t.Errorf("kim's dashboard: %v, want a count of 1 (her own session)", m)
+	}
+	rb := e.browser()
+	rb.loginRoot()
+	if m := count.FindStringSubmatch(rb.get("/console/").body); m == nil || m[1] != "4" {
+		t.Errorf("the root's dashboard: %v, want a count of 4", m)
+	}
+}
