@@ -73,11 +73,11 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 		c.loginFail(w, r, msgSignInFailed, d)
 		return
 	}
-	s := c.store.create(w, r, p)
-	s.mustChange = reset
+	var pending []string
 	for _, dv := range devs {
-		s.pendingMFA = append(s.pendingMFA, dv.SerialNumber)
+		pending = append(pending, dv.SerialNumber)
 	}
+	s := c.store.create(w, r, p, pending, reset)
 	if len(s.pendingMFA) > 0 {
 		http.Redirect(w, r, "/console/login/mfa?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return
@@ -218,17 +218,15 @@ func (c *Console) mfaPost(w http.ResponseWriter, r *http.Request) {
 			// A fresh session id once authenticated, so a cookie planted
 			// before sign-in is worth nothing after it.
 			c.store.revoke(s.id)
-			ns := c.store.create(w, r, s.principal)
-			ns.mustChange = s.mustChange
-			now := c.now().UTC()
-			if ns.principal.Session != nil {
-				sess := *ns.principal.Session
-				sess.MFA, sess.MFAAuthTime = true, now
-				p := *ns.principal
-				p.Session = &sess
-				ns.principal = &p
+			p := s.principal
+			if p.Session != nil {
+				sess := *p.Session
+				sess.MFA, sess.MFAAuthTime = true, c.now().UTC()
+				pc := *p
+				pc.Session = &sess
+				p = &pc
 			}
-			c.signedInRedirect(w, r, ns, next)
+			c.signedInRedirect(w, r, c.store.create(w, r, p, nil, s.mustChange), next)
 			return
 		}
 	}

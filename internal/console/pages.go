@@ -34,7 +34,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	} else {
 		d.SummaryErr = sectionErr(err, "iam:GetAccountSummary")
 	}
-	d.Sessions = len(c.store.list("", ""))
+	d.Sessions = len(c.store.list(sessionsVisibleTo(sessionFrom(r)), ""))
 	// The last denied requests: scan recent events (one LookupEvents page).
 	rows, _, err := c.lookup(r, auditQuery{Max: auditPageSize})
 	d.DeniedErr = sectionErr(err, "cloudtrail:LookupEvents")
@@ -400,9 +400,8 @@ type sessionsData struct {
 func (c *Console) sessions(w http.ResponseWriter, r *http.Request) {
 	s := sessionFrom(r)
 	d := &sessionsData{All: s.principal.IsRoot()}
-	filter := s.principal.ARN
+	filter := sessionsVisibleTo(s)
 	if d.All {
-		filter = ""
 		if c.cfg.Sessions != nil {
 			list, err := c.cfg.Sessions.ListSessions(r.Context(), store.SessionListOptions{Now: c.now(), Limit: 200})
 			if err != nil {
@@ -414,6 +413,16 @@ func (c *Console) sessions(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Console = c.store.list(filter, s.id)
 	c.page(w, r, "sessions", "Sessions", "Sessions", d, nil, "")
+}
+
+// sessionsVisibleTo is the principal whose console sessions s may see:
+// its own, or "" (every one) for the root. The Sessions page and the
+// dashboard's count share it.
+func sessionsVisibleTo(s *session) string {
+	if s.principal.IsRoot() {
+		return ""
+	}
+	return s.principal.ARN
 }
 
 func (c *Console) revokeSession(w http.ResponseWriter, r *http.Request) {

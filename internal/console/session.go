@@ -28,8 +28,16 @@ const (
 	pendingTimeout = 5 * time.Minute
 	// maxSessions bounds the memory sessions take; the oldest go first.
 	maxSessions = 10000
-	cookieName  = "castellan_console"
-	cookiePath  = "/console/"
+	// maxSignedInPerPrincipal and maxPendingPerPrincipal bound one
+	// principal's signed-in sessions and its half-sessions (password right,
+	// MFA pending); past either, that principal's oldest of the kind goes.
+	// Whoever knows one password, with or without its MFA device, can then
+	// neither fill the store (evicting everyone else's sessions) nor, while
+	// MFA is pending, sign the password's owner out.
+	maxSignedInPerPrincipal = 10
+	maxPendingPerPrincipal  = 3
+	cookieName              = "castellan_console"
+	cookiePath              = "/console/"
 )
 
 // session is one browser's sign-in.
@@ -75,14 +83,17 @@ func newSessionStore(now func() time.Time) (*sessionStore, error) {
 	return &sessionStore{now: now, aead: aead, byID: map[string]*session{}}, nil
 }
 
-// create starts a session for p and sets its cookie.
-func (st *sessionStore) create(w http.ResponseWriter, r *http.Request, p *identity.Principal) *session {
+// create starts a session for p and sets its cookie; pendingMFA are the
+// devices to verify before it signs in, mustChange sends it to the
+// change-password page first.
+func (st *sessionStore) create(w http.ResponseWriter, r *http.Request, p *identity.Principal, pendingMFA []string, mustChange bool) *session {
 	idb := make([]byte, 32)
 	_, _ = rand.Read(idb)
 	now := st.now()
 	s := &session{id: base64.RawURLEncoding.EncodeToString(idb), principal: p, created: now, lastSeen: now,
-		sourceIP: clientIP(r), userAgent: truncate(r.UserAgent(), 256)}
+		sourceIP: clientIP(r), userAgent: truncate(r.UserAgent(), 256), pendingMFA: pendingMFA, mustChange: mustChange}
 	st.mu.Lock()
+	st.boundLocked(s, now)
 	if len(st.byID) >= maxSessions {
 		st.evictLocked()
 	}
@@ -94,6 +105,34 @@ func (st *sessionStore) create(w http.ResponseWriter, r *http.Request, p *identi
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
 	})
 	return s
+}
+
+// boundLocked makes room for the new session ns under its principal's
+// limit of ns's kind (signed-in or pending MFA): it drops that
+// principal's expired sessions, then its oldest of the kind.
+func (st *sessionStore) boundLocked(ns *session, now time.Time) {
+	pending, limit := len(ns.pendingMFA) > 0, maxSignedInPerPrincipal
+	if pending {
+		limit = maxPendingPerPrincipal
+	}
+	var same []*session
+	for id, s := range st.byID {
+		if s.principal.ARN != ns.principal.ARN {
+			continue
+		}
+		if st.expired(s, now) {
+			delete(st.byID, id)
+		} else if (len(s.pendingMFA) > 0) == pending {
+			same = append(same, s)
+		}
+	}
+	if len(same) < limit {
+		return
+	}
+	sort.Slice(same, func(i, j int) bool { return same[i].created.Before(same[j].created) })
+	for _, s := range same[:len(same)-limit+1] {
+		delete(st.byID, s.id)
+	}
 }
 
 // evictLocked drops expired sessions, then the oldest half if still full.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
@@ -41,27 +40,16 @@ func (s *Server) Invoke(r *http.Request, call *identity.Call, serviceName, actio
 	defer s.auditEnd(x)
 	p := protocol.NewParams(params)
 	s.auditCall(x, call, p)
-	result, err := s.runInProcess(x, call, func(ctx context.Context) (any, error) {
-		o := svc.ops[action]
-		if _, inModel := svc.model.Operations[action]; !inModel || o == nil {
-			return nil, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for service %s", action, serviceName)
-		}
-		if err := svc.model.Validate(action, p); err != nil {
-			return nil, err
-		}
-		if err := s.authorize(ctx, call, svc, action, p); err != nil {
-			return nil, err
-		}
-		if err := s.auditGate(x); err != nil {
-			return nil, err
-		}
-		return o.invoke(ctx, call, p)
-	})
-	if err != nil {
-		return nil, err
+	if call.Caller == nil {
+		return nil, s.recordFailure(x, awserr.New(awserr.MissingAuthenticationToken))
 	}
-	if err := s.auditSuccess(x, result); err != nil {
-		return nil, s.failInProcess(x, err)
+	o := svc.ops[action]
+	if _, inModel := svc.model.Operations[action]; !inModel || o == nil {
+		return nil, s.recordFailure(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for service %s", action, serviceName))
+	}
+	result, err := s.runQuery(x, call, o, p) // server.go, as serveQuery
+	if err != nil {
+		return nil, s.recordFailure(x, err)
 	}
 	s.metrics.ObserveRequest(svc.name, action, "", s.now().Sub(x.start))
 	return result, nil
@@ -84,31 +72,12 @@ func (s *Server) InvokeJSON(r *http.Request, call *identity.Call, serviceName, a
 	x.svc, x.kind = js.service, protocol.JSON
 	defer s.auditEnd(x)
 	s.auditCall(x, call, nil)
-	result, err := s.runInProcess(x, call, func(ctx context.Context) (any, error) {
-		run, ok := js.ops[action]
-		if !ok {
-			return nil, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for service %s", action, serviceName)
-		}
-		if err := s.authorize(ctx, call, js.service, action, protocol.NewParams(nil)); err != nil {
-			return nil, err
-		}
-		if js.rootOnly && s.authz == nil && !call.Caller.IsRoot() {
-			return nil, awserr.Errorf(awserr.AccessDenied, "User: %s is not authorized to perform: %s:%s", call.Caller.ARN, js.name, action)
-		}
-		if err := s.auditGate(x); err != nil {
-			return nil, err
-		}
-		result, params, err := run(x, call, body)
-		if x.au != nil {
-			x.au.reqParams = params
-		}
-		return result, err
-	})
-	if err != nil {
-		return nil, err
+	if call.Caller == nil {
+		return nil, s.recordFailure(x, awserr.New(awserr.MissingAuthenticationToken))
 	}
-	if err := s.auditSuccess(x, nil); err != nil {
-		return nil, s.failInProcess(x, err)
+	result, err := s.runJSON(x, call, js, body) // jsonproto.go, as serveJSON
+	if err != nil {
+		return nil, s.recordFailure(x, err)
 	}
 	s.metrics.ObserveRequest(js.name, action, "", s.now().Sub(x.start))
 	return result, nil
@@ -128,36 +97,4 @@ func (s *Server) inProcessExchange(r *http.Request, call *identity.Call, action 
 		x.au.ev.UserAgent = truncate(call.UserAgent, 1024)
 	}
 	return x
-}
-
-// runInProcess runs f and, when it fails, audits and counts the failure
-// as fail does for HTTP requests.
-func (s *Server) runInProcess(x *exchange, call *identity.Call, f func(ctx context.Context) (any, error)) (any, error) {
-	if call.Caller == nil {
-		return nil, s.failInProcess(x, awserr.New(awserr.MissingAuthenticationToken))
-	}
-	result, err := f(x.r.Context())
-	if err != nil {
-		return nil, s.failInProcess(x, err)
-	}
-	return result, nil
-}
-
-// failInProcess is fail without the rendering: the caller shows the error.
-func (s *Server) failInProcess(x *exchange, err error) error {
-	e := protocol.AsAWS(err)
-	s.auditFailure(x, e, err)
-	if e.Fault == awserr.Receiver {
-		s.log.Error("in-process call failed", "request_id", x.requestID, "action", truncate(x.action, 64), "code", string(e.Code), "err", err)
-	}
-	action := x.action
-	if x.svc == nil || x.svc.model.Operations[action] == nil {
-		action = "unknown"
-	}
-	svcName := "unknown"
-	if x.svc != nil {
-		svcName = x.svc.name
-	}
-	s.metrics.ObserveRequest(svcName, action, string(e.Code), s.now().Sub(x.start))
-	return e
 }

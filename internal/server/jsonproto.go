@@ -72,36 +72,8 @@ func (s *Server) serveJSON(x *exchange) {
 		s.fail(x, err)
 		return
 	}
-	run, ok := js.ops[op]
-	if !ok {
-		if _, inModel := js.model.Operations[op]; inModel {
-			s.fail(x, awserr.Errorf(awserr.NotImplemented, "The operation %s is not implemented by Castellan.", op))
-			return
-		}
-		s.fail(x, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for service %s", truncate(op, 64), js.name))
-		return
-	}
-	if err := s.authorize(r.Context(), call, js.service, op, protocol.NewParams(nil)); err != nil {
-		s.fail(x, err)
-		return
-	}
-	if js.rootOnly && s.authz == nil && !call.Caller.IsRoot() {
-		s.fail(x, awserr.Errorf(awserr.AccessDenied, "User: %s is not authorized to perform: %s:%s", call.Caller.ARN, js.name, op))
-		return
-	}
-	if err := s.auditGate(x); err != nil {
-		s.fail(x, err)
-		return
-	}
-	result, params, err := run(x, call, body)
-	if x.au != nil {
-		x.au.reqParams = params
-	}
+	result, err := s.runJSON(x, call, js, body)
 	if err != nil {
-		s.fail(x, err)
-		return
-	}
-	if err := s.auditSuccess(x, nil); err != nil {
 		s.fail(x, err)
 		return
 	}
@@ -117,6 +89,42 @@ func (s *Server) serveJSON(x *exchange) {
 		s.log.Warn("writing response", "request_id", x.requestID, "action", op, "err", err)
 	}
 	s.metrics.ObserveRequest(js.name, op, "", s.now().Sub(x.start))
+}
+
+// runJSON is the JSON-protocol pipeline once the caller is
+// authenticated: the operation, authorisation, the audit gate, the
+// operation's run and its audit event. serveJSON and InvokeJSON
+// (inprocess.go) both run it, as runQuery is shared for the query
+// protocol.
+func (s *Server) runJSON(x *exchange, call *identity.Call, js *jsonService, body []byte) (any, error) {
+	op := x.action
+	run, ok := js.ops[op]
+	if !ok {
+		if _, inModel := js.model.Operations[op]; inModel {
+			return nil, awserr.Errorf(awserr.NotImplemented, "The operation %s is not implemented by Castellan.", op)
+		}
+		return nil, awserr.Errorf(awserr.InvalidAction, "Could not find operation %s for service %s", truncate(op, 64), js.name)
+	}
+	if err := s.authorize(x.r.Context(), call, js.service, op, protocol.NewParams(nil)); err != nil {
+		return nil, err
+	}
+	if js.rootOnly && s.authz == nil && !call.Caller.IsRoot() {
+		return nil, awserr.Errorf(awserr.AccessDenied, "User: %s is not authorized to perform: %s:%s", call.Caller.ARN, js.name, op)
+	}
+	if err := s.auditGate(x); err != nil {
+		return nil, err
+	}
+	result, params, err := run(x, call, body)
+	if x.au != nil {
+		x.au.reqParams = params
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auditSuccess(x, nil); err != nil {
+		return nil, err
+	}
+	return result, nil
 }
 
 // decodeJSON decodes a JSON-protocol body into in (an empty body is {}).

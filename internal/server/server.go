@@ -186,7 +186,7 @@ func newRequestID() string { return audit.NewEventID() }
 // exchange is one API request in flight: what the edge learned so far, for
 // rendering, logging and metrics.
 type exchange struct {
-	w         http.ResponseWriter
+	w         http.ResponseWriter // nil for an in-process call (inprocess.go)
 	r         *http.Request
 	requestID string
 	kind      protocol.Kind
@@ -284,30 +284,8 @@ func (s *Server) serveQuery(x *exchange) {
 		s.fail(x, awserr.Errorf(awserr.NotImplemented, "The operation %s is not implemented by Castellan.", action))
 		return
 	}
-	if err := svc.model.Validate(action, params); err != nil {
-		s.fail(x, err)
-		return
-	}
-	if call.Caller != nil {
-		if err := s.authorize(r.Context(), call, svc, action, params); err != nil {
-			s.fail(x, err)
-			return
-		}
-	}
-	if err := s.auditGate(x); err != nil {
-		s.fail(x, err)
-		return
-	}
-	if err := s.auditIntend(x); err != nil {
-		s.fail(x, err)
-		return
-	}
-	result, err := o.invoke(r.Context(), call, params)
+	result, err := s.runQuery(x, call, o, params)
 	if err != nil {
-		s.fail(x, err)
-		return
-	}
-	if err := s.auditSuccess(x, result); err != nil {
 		s.fail(x, err)
 		return
 	}
@@ -315,6 +293,38 @@ func (s *Server) serveQuery(x *exchange) {
 		s.log.Warn("writing response", "request_id", x.requestID, "action", action, "err", err)
 	}
 	s.metrics.ObserveRequest(svc.name, action, "", s.now().Sub(x.start))
+}
+
+// runQuery is the query-protocol pipeline once the caller is known (or,
+// for an unsigned operation, known to be absent): model validation,
+// authorisation, the audit gate and intent, the operation, and its audit
+// event. serveQuery and Invoke (inprocess.go) both run it, so a signed
+// request and a console action cannot be validated, authorised or audited
+// differently.
+func (s *Server) runQuery(x *exchange, call *identity.Call, o *handler, params *protocol.Params) (any, error) {
+	ctx := x.r.Context()
+	if err := x.svc.model.Validate(x.action, params); err != nil {
+		return nil, err
+	}
+	if call.Caller != nil {
+		if err := s.authorize(ctx, call, x.svc, x.action, params); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.auditGate(x); err != nil {
+		return nil, err
+	}
+	if err := s.auditIntend(x); err != nil {
+		return nil, err
+	}
+	result, err := o.invoke(ctx, call, params)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auditSuccess(x, result); err != nil {
+		return nil, err
+	}
+	return result, nil
 }
 
 // authorize applies the operation's caller rules and asks the authorizer.
@@ -355,23 +365,30 @@ func modelParams(m *protocol.Model, op string, p *protocol.Params) func(string) 
 	}
 }
 
-// fail renders err as the client's protocol expects, logs it once and
-// counts it. It is the edge's only error path.
+// fail renders err as the client's protocol expects, once recordFailure
+// has audited, logged and counted it. It is the edge's only error path.
 func (s *Server) fail(x *exchange, err error) {
-	e := protocol.AsAWS(err)
+	e := s.recordFailure(x, err)
 	xmlns := "https://sts.amazonaws.com/doc/2011-06-15/"
-	svcName := "unknown"
 	if x.svc != nil {
 		xmlns = x.svc.model.XMLNS
-		svcName = x.svc.name
 	}
-	s.auditFailure(x, e, err)
 	protocol.WriteError(x.w, x.kind, xmlns, x.requestID, e)
+}
+
+// recordFailure audits a failed call, logs it once and counts it: fail
+// renders what it returns, Invoke (inprocess.go) returns it to the
+// console. An in-process call's sender fault is logged at debug level
+// only: the console shows it on the page, and a page's sections make many
+// calls a read-only user is refused.
+func (s *Server) recordFailure(x *exchange, err error) *awserr.Error {
+	e := protocol.AsAWS(err)
+	s.auditFailure(x, e, err)
 	level := slog.LevelWarn
 	switch {
 	case e.Fault == awserr.Receiver:
 		level = slog.LevelError
-	case x.quiet:
+	case x.quiet || x.w == nil:
 		level = slog.LevelDebug
 	}
 	attrs := []slog.Attr{slog.String("request_id", x.requestID), slog.String("action", truncate(x.action, 64)), slog.String("code", string(e.Code))}
@@ -379,11 +396,15 @@ func (s *Server) fail(x *exchange, err error) {
 		attrs = append(attrs, slog.String("cause", cause.Error()))
 	}
 	s.log.LogAttrs(x.r.Context(), level, "request failed", attrs...)
-	action := x.action
+	svcName, action := "unknown", x.action
+	if x.svc != nil {
+		svcName = x.svc.name
+	}
 	if x.svc == nil || x.svc.model.Operations[action] == nil {
 		action = "unknown" // keep label values bounded
 	}
 	s.metrics.ObserveRequest(svcName, action, string(e.Code), s.now().Sub(x.start))
+	return e
 }
 
 // readBody reads the bounded request body.

@@ -507,6 +507,8 @@ func TestWhyDeniedExplainsARecordedDenial(t *testing.T) {
 
 func TestLockoutMessageAfterRepeatedFailures(t *testing.T) {
 	e := newEnv(t)
+	t0 := time.Now()
+	e.clock.Set(t0)
 	e.seedUser("judy", "Correct-horse-1", nil, false)
 	b := e.browser()
 	for range 5 {
@@ -514,10 +516,21 @@ func TestLockoutMessageAfterRepeatedFailures(t *testing.T) {
 	}
 	r := b.loginUser("judy", "Correct-horse-1")
 	if r.StatusCode == http.StatusSeeOther {
-		t.Skip("the failed-authentication lockout (5 failures → 15 minutes) is not in this build's iam.CheckConsolePassword yet")
+		t.Fatalf("the right password signed in after 5 failures: the lockout (iam.CheckConsolePassword, 5 failures → 15 minutes) did not hold")
 	}
 	if !strings.Contains(r.body, "Too many failed sign-in attempts") && !strings.Contains(r.body, "Your authentication information is incorrect") {
 		t.Errorf("locked-out sign-in: %d\n%s", r.StatusCode, r.body)
+	}
+	if r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("locked-out sign-in: status %d, want 401", r.StatusCode)
+	}
+	e.clock.Set(t0.Add(14 * time.Minute))
+	if r := b.loginUser("judy", "Correct-horse-1"); r.StatusCode == http.StatusSeeOther {
+		t.Errorf("the right password signed in 14 minutes into the lockout")
+	}
+	e.clock.Set(t0.Add(15*time.Minute + time.Second))
+	if r := b.loginUser("judy", "Correct-horse-1"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign-in after the 15-minute lockout: status %d, want 303\n%s", r.StatusCode, r.body)
 	}
 }
 
@@ -526,5 +539,28 @@ func TestConsoleOffServesNoConsole(t *testing.T) {
 	r := e.browser().get("/console/login")
 	if r.StatusCode == http.StatusOK || strings.Contains(r.body, "<h1>Sign in</h1>") {
 		t.Errorf("--console=false: GET /console/login = %d with the sign-in page", r.StatusCode)
+	}
+}
+
+// TestDashboardCountsOnlyTheCallersSessions: a user sees the number of
+// their own console sessions, as the Sessions page lists them; the root
+// sees every one.
+func TestDashboardCountsOnlyTheCallersSessions(t *testing.T) {
+	e := newEnv(t)
+	e.seedUser("kim", "Correct-horse-1", []string{"ReadOnly"}, false)
+	e.browser().loginRoot()
+	e.browser().loginRoot()
+	b := e.browser()
+	if r := b.loginUser("kim", "Correct-horse-1"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", r.StatusCode)
+	}
+	count := regexp.MustCompile(`Active console sessions</dt><dd>(\d+)<`)
+	if m := count.FindStringSubmatch(b.get("/console/").body); m == nil || m[1] != "1" {
+		t.Errorf("kim's dashboard: %v, want a count of 1 (her own session)", m)
+	}
+	rb := e.browser()
+	rb.loginRoot()
+	if m := count.FindStringSubmatch(rb.get("/console/").body); m == nil || m[1] != "4" {
+		t.Errorf("the root's dashboard: %v, want a count of 4", m)
 	}
 }
