@@ -35,7 +35,9 @@ type Buckets struct {
 	maxShard int
 	// keys counts the buckets of every shard, so a caller can skip even
 	// computing a key while no bucket exists.
-	keys   atomic.Int64
+	keys atomic.Int64
+	// swept is when Sweep last ran (unix nanoseconds; SweepIfDue).
+	swept  atomic.Int64
 	shards [shards]bucketShard
 }
 
@@ -218,14 +220,29 @@ func (b *Buckets) sweepShard(sh *bucketShard, now int64) {
 	sh.n.Store(int32(len(sh.m)))
 }
 
+// SweepIfDue runs Sweep when a window (Per) has passed since the last
+// one; otherwise it costs one atomic load. Call it where Len is checked,
+// so that Len drops back to 0 once failures stop.
+func (b *Buckets) SweepIfDue(now time.Time) {
+	if b == nil {
+		return
+	}
+	t, last := now.UnixNano(), b.swept.Load()
+	if t-last < b.window || !b.swept.CompareAndSwap(last, t) {
+		return
+	}
+	b.Sweep(now)
+}
+
 // Sweep drops the buckets that hold nothing (full, nothing to report), so
 // that Limited goes back to its lock-free path once failures stop. Call it
-// now and then (once a window is plenty).
+// now and then (once a window is plenty), or call SweepIfDue.
 func (b *Buckets) Sweep(now time.Time) {
 	if b == nil {
 		return
 	}
 	t := now.UnixNano()
+	b.swept.Store(t)
 	for i := range b.shards {
 		sh := &b.shards[i]
 		if sh.n.Load() == 0 {

@@ -120,3 +120,20 @@ func TestLockout(t *testing.T) {
 		t.Fatal("count survived a success")
 	}
 }
+
+func TestSweepIfDue(t *testing.T) {
+	b := NewBuckets(2, time.Minute, 0)
+	b.Take("k", t0)
+	b.SweepIfDue(t0) // first call sweeps; "k" is not yet refilled
+	if b.Len() != 1 {
+		t.Fatalf("a bucket that has not refilled was dropped: Len %d", b.Len())
+	}
+	b.SweepIfDue(t0.Add(59 * time.Second)) // refilled, but no window since the last sweep
+	if b.Len() != 1 {
+		t.Fatalf("swept before a window had passed: Len %d", b.Len())
+	}
+	b.SweepIfDue(t0.Add(61 * time.Second))
+	if b.Len() != 0 {
+		t.Fatalf("a window later the refilled bucket is still held: Len %d", b.Len())
+	}
+}

@@ -253,7 +253,7 @@ func (s *Server) auditFailure(x *exchange, e *awserr.Error, cause error) {
 		// What the server computed (the session token and sensitive
 		// parameters redacted): the answer to "why does my signature not
 		// match".
-		extra["canonicalRequest"], extra["stringToSign"] = s.sensitive.redactSignature(se.CanonicalRequest, se.StringToSign)
+		extra["canonicalRequest"], extra["stringToSign"] = s.sensitive.redactSignature(se.CanonicalRequest, se.StringToSign, x.au.params)
 	}
 	if len(extra) > 0 {
 		ev.AdditionalEventData = extra

@@ -76,16 +76,20 @@ func addressKey(ip string) string {
 
 // throttle refuses a request whose key id or address is over its limit.
 // It runs before verification; while no failure is remembered it costs two
-// atomic loads.
+// atomic loads. While one is, it also drops, once a window, the buckets
+// that have refilled, so that the cost goes back to two loads once
+// failures stop.
 func (s *Server) throttle(x *exchange, sourceIP string) error {
 	l := s.limits
 	now := x.start
 	if l.perAddr.Len() > 0 {
+		l.perAddr.SweepIfDue(now)
 		if k := addressKey(sourceIP); l.perAddr.Limited(k, now) {
 			return s.throttled(x, l.perAddr, k, metrics.LimitSourceAddress, l.cfg.FailuresPerAddress)
 		}
 	}
 	if l.perKey.Len() > 0 {
+		l.perKey.SweepIfDue(now)
 		if k := presentedKeyID(x.r, nil); k != "" && l.perKey.Limited(k, now) {
 			return s.throttled(x, l.perKey, k, metrics.LimitAccessKey, l.cfg.FailuresPerKey)
 		}

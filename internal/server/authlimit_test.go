@@ -12,6 +12,7 @@ import (
 
 	"github.com/castellan-sts/castellan/internal/audit"
 	"github.com/castellan-sts/castellan/internal/awserr"
+	"github.com/castellan-sts/castellan/internal/identity"
 	"github.com/castellan-sts/castellan/sigv4"
 )
 
@@ -140,5 +141,86 @@ func TestFailedAuthEventBounded(t *testing.T) {
 		if len(b) > maxFailedAuthEvent || ev.RequestParameters != nil || ev.ErrorCode != name {
 			t.Errorf("%s: event of %d bytes (code %s, requestParameters %v), want ≤ %d without parameters:\n%.400s", name, len(b), ev.ErrorCode, ev.RequestParameters != nil, maxFailedAuthEvent, b)
 		}
+	}
+}
+
+// rootSource knows one key, the root's.
+type rootSource struct{}
+
+func (rootSource) Credential(_ context.Context, id, _ string) (sigv4.Credential, error) {
+	if id == "AKIAKNOWN00000000001" {
+		return sigv4.Credential{SecretAccessKey: "the-real-secret-0123456789", Principal: &identity.Principal{Type: identity.Root, AccountID: "123456789012", ARN: "arn:aws:iam::123456789012:root"}}, nil
+	}
+	return sigv4.Credential{}, awserr.New(awserr.InvalidClientTokenID)
+}
+
+// TestAddressLimitIgnoresForwardedFor: the per-address limit keys on the
+// connection's address; a client-controlled X-Forwarded-For (or
+// X-Real-Ip) neither escapes the limit nor charges another address.
+func TestAddressLimitIgnoresForwardedFor(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	s, err := New(Config{Now: func() time.Time { return now }, Verifier: &sigv4.Verifier{Credentials: rootSource{}, Now: func() time.Time { return now }}, Abuse: AbuseConfig{FailuresPerAddress: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(remote, forwarded, secret string) *httptest.ResponseRecorder {
+		body := "Action=ListUsers&Version=2010-05-08"
+		r := httptest.NewRequest(http.MethodPost, "http://iam.example/", strings.NewReader(body))
+		r.RemoteAddr = remote + ":40000"
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if forwarded != "" {
+			r.Header.Set("X-Forwarded-For", forwarded)
+			r.Header.Set("X-Real-Ip", forwarded)
+		}
+		if err := sigv4.Sign(r, []byte(body), sigv4.Credentials{AccessKeyID: "AKIAKNOWN00000000001", SecretAccessKey: secret}, "us-east-1", "iam", now); err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w
+	}
+	const attacker, victim, good, bad = "192.0.2.1", "203.0.113.5", "the-real-secret-0123456789", "wrong-secret-0123456789"
+	for i := range 2 {
+		// The failures claim to come from the victim.
+		if w := send(attacker, victim, bad); w.Code != 403 {
+			t.Fatalf("failure %d: HTTP %d %s", i+1, w.Code, w.Body)
+		}
+	}
+	if w := send(attacker, "198.51.100.9", good); w.Code != 400 || !strings.Contains(w.Body.String(), "<Code>Throttling</Code>") {
+		t.Errorf("limited address claiming another in X-Forwarded-For: HTTP %d %s, want 400 Throttling", w.Code, w.Body)
+	}
+	if w := send(victim, "", good); strings.Contains(w.Body.String(), "Throttling") {
+		t.Errorf("the address named in the attacker's X-Forwarded-For is limited: HTTP %d %s", w.Code, w.Body)
+	}
+}
+
+// TestLimitersForgetRefilledBuckets: once failures stop and the buckets
+// have refilled, the limiters hold nothing, so a successful request is
+// back to two atomic loads (throttle) instead of parsing its address and
+// key id for the rest of the process's life.
+func TestLimitersForgetRefilledBuckets(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	clock := func() time.Time { return now }
+	s, err := New(Config{Now: clock, Verifier: &sigv4.Verifier{Credentials: rootSource{}, Now: clock}, Abuse: AbuseConfig{FailuresPerKey: 5, FailuresPerAddress: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(secret string) {
+		body := "Action=ListUsers&Version=2010-05-08"
+		r := httptest.NewRequest(http.MethodPost, "http://iam.example/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if err := sigv4.Sign(r, []byte(body), sigv4.Credentials{AccessKeyID: "AKIAKNOWN00000000001", SecretAccessKey: secret}, "us-east-1", "iam", now); err != nil {
+			t.Fatal(err)
+		}
+		s.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	send("wrong-secret-0123456789")
+	if s.limits.perKey.Len() != 1 || s.limits.perAddr.Len() != 1 {
+		t.Fatalf("after a failure: %d key and %d address buckets, want 1 and 1", s.limits.perKey.Len(), s.limits.perAddr.Len())
+	}
+	now = now.Add(2 * limitWindow)
+	send("the-real-secret-0123456789")
+	if n, m := s.limits.perKey.Len(), s.limits.perAddr.Len(); n != 0 || m != 0 {
+		t.Errorf("two windows after the only failure: %d key and %d address buckets held, want 0", n, m)
 	}
 }

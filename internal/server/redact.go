@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/castellan-sts/castellan/internal/audit"
+	"github.com/castellan-sts/castellan/internal/protocol"
 )
 
 // sensitiveParams is the set, in lower case, of parameter names whose
@@ -77,20 +78,49 @@ func (s sensitiveParams) redactCanonicalRequest(creq string) string {
 	return creq[:start] + strings.Join(pairs, "&") + creq[end:]
 }
 
-// redactSignature redacts a canonical request and its string to sign.
-// When a sensitive value was redacted, the string to sign's last line, the
-// SHA-256 of the unredacted canonical request, goes too: with everything
-// else in the request known, it would let anyone test guesses of the
-// value (an unsalted hash of a password).
-func (s sensitiveParams) redactSignature(creq, sts string) (string, string) {
+// redactSignature redacts a canonical request and its string to sign for
+// a request with params. The canonical query's sensitive values are
+// replaced. When the request carried a sensitive value, in its query or
+// its form body, the hashes that cover it go too: the payload hash (the
+// canonical request's last line, and a signed x-amz-content-sha256) and
+// the string to sign's last line, the SHA-256 of the unredacted canonical
+// request. With everything else in the request known, either would let
+// anyone test guesses of the value (an unsalted hash of a password).
+func (s sensitiveParams) redactSignature(creq, sts string, params *protocol.Params) (string, string) {
 	out := s.redactCanonicalRequest(creq)
-	if out == creq {
+	if out == creq && !s.any(params) {
 		return creq, sts
 	}
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if v, ok := strings.CutPrefix(l, "x-amz-content-sha256:"); ok && v != emptySHA256 {
+			lines[i] = "x-amz-content-sha256:" + redacted
+		}
+	}
+	if last := len(lines) - 1; last > 0 && lines[last] != emptySHA256 {
+		lines[last] = redacted
+	}
+	out = strings.Join(lines, "\n")
 	if i := strings.LastIndexByte(sts, '\n'); i >= 0 {
 		sts = sts[:i+1] + redacted
 	}
 	return out, sts
+}
+
+// emptySHA256 is the payload hash of an empty body: it hides nothing.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// any reports whether params holds a sensitive parameter.
+func (s sensitiveParams) any(params *protocol.Params) bool {
+	if params == nil {
+		return false
+	}
+	for k := range params.Values() {
+		if s.has(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // redacted replaces a sensitive value.

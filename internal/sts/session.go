@@ -31,8 +31,6 @@ type Credentials struct {
 	Expiration      time.Time `xml:"Expiration"`
 }
 
-// issue mints an ASIA key id and secret for sess, seals it and returns the
-// credentials.
 // originsOf are the Origins of a session p's call issues: p's own origins
 // and p's principal ARN (the user, the root, or the role of a role
 // session).
@@ -51,6 +49,8 @@ func originsOf(p *identity.Principal) []string {
 	return out
 }
 
+// issue mints an ASIA key id and secret for sess, seals it and returns the
+// credentials.
 func (s *Service) issue(sess *identity.Session) (*Credentials, error) {
 	if sess.TokenVersion == 0 {
 		sess.TokenVersion = TokenV2

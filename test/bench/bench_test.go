@@ -208,7 +208,24 @@ func (w *nopWriter) WriteHeader(int)             {}
 // the network: the handler alone, on a pre-parsed request.
 func BenchmarkGetCallerIdentityHandler(b *testing.B) {
 	addr, creds, h := startApp(b)
-	raw := signedRequest(b, addr, creds)
+	benchHandler(b, h, signedRequest(b, addr, creds))
+}
+
+// BenchmarkGetCallerIdentityHandlerAfterFailure is the same after one
+// failed authentication from the same address: what the failed-auth
+// limiters cost a successful request while they remember a failure.
+func BenchmarkGetCallerIdentityHandlerAfterFailure(b *testing.B) {
+	addr, creds, h := startApp(b)
+	bad := signedRequest(b, addr, sigv4.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: "not-the-secret"})
+	r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(bad)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.ServeHTTP(&nopWriter{h: http.Header{}}, r)
+	benchHandler(b, h, signedRequest(b, addr, creds))
+}
+
+func benchHandler(b *testing.B, h http.Handler, raw []byte) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
