@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/ratelimit"
@@ -66,6 +67,11 @@ type guessLimits struct {
 	report        AbuseReporter
 	// hashSlots bounds concurrent argon2id computations (password.go).
 	hashSlots chan struct{}
+	// decoy is a hash of no one's password. A console password check
+	// that has nothing to compare (no such user, no login profile, a
+	// locked-out user) hashes against it, so a guesser cannot tell those
+	// cases from a wrong password by how long the answer takes.
+	decoy func() string
 }
 
 func newGuessLimits(r AbuseReporter) guessLimits {
@@ -74,7 +80,16 @@ func newGuessLimits(r AbuseReporter) guessLimits {
 		password:  ratelimit.NewLockout(PasswordMaxFailures, PasswordFailureWindow, PasswordLockout, 0),
 		report:    r,
 		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		decoy:     sync.OnceValue(func() string { return hashPassword("castellan decoy: matches no password") }),
 	}
+}
+
+// decoyCheck spends what a real password check spends (a hashing slot and
+// one argon2id computation) on a password that cannot match. Its only
+// error is the hashing slots' Throttling.
+func (s *Service) decoyCheck(ctx context.Context, password string) error {
+	_, err := s.matches(ctx, s.guess.decoy(), password)
+	return err
 }
 
 // mfaKey is a device's lockout key: serial numbers are unique regardless

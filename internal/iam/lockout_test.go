@@ -167,3 +167,54 @@ func TestPasswordHashingSlots(t *testing.T) {
 		t.Errorf("check with a slot freed during the wait: ok %v, err %v; want the password accepted", ok, err)
 	}
 }
+
+// TestPasswordCheckHashesAlways: a check with nothing to compare — an
+// unknown user name, a user without a console password, a locked-out user —
+// spends a hashing slot like a wrong password, so the time of the answer
+// tells a guesser neither which names exist nor that a lockout began. With
+// every slot busy each of them waits and is refused with Throttling, as a
+// real check is; without the decoy they answered at once.
+func TestPasswordCheckHashesAlways(t *testing.T) {
+	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	s := newClockedService(t, &now, &recordingReporter{})
+	ctx := context.Background()
+	pw := "Corr3ct-Horse-Battery!"
+	for _, name := range []string{"alice", "nopass"} {
+		if _, err := s.CreateUser(ctx, benchCall, &CreateUserInput{UserName: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CreateLoginProfile(ctx, benchCall, &CreateLoginProfileInput{UserName: "alice", Password: &pw}); err != nil {
+		t.Fatal(err)
+	}
+	for range PasswordMaxFailures {
+		if ok, _, err := s.CheckConsolePassword(ctx, "alice", "wrong-"+pw); ok || err != nil {
+			t.Fatalf("wrong password: ok %v, err %v", ok, err)
+		}
+	}
+	if ok, _, err := s.CheckConsolePassword(ctx, "alice", pw); ok || err != nil {
+		t.Fatalf("locked out, right password: ok %v, err %v; want refused", ok, err)
+	}
+	for range cap(s.guess.hashSlots) {
+		s.guess.hashSlots <- struct{}{}
+	}
+	for _, tc := range []struct{ what, user string }{
+		{"unknown user", "mallory"},
+		{"no login profile", "nopass"},
+		{"locked-out user", "alice"},
+	} {
+		start := time.Now()
+		_, _, err := s.CheckConsolePassword(ctx, tc.user, pw)
+		if !errors.Is(err, awserr.Throttling) || time.Since(start) < PasswordHashWait {
+			t.Errorf("%s with every hashing slot busy: %v after %v; want Throttling after a wait of %v, as a real check",
+				tc.what, err, time.Since(start), PasswordHashWait)
+		}
+	}
+	for range cap(s.guess.hashSlots) {
+		<-s.guess.hashSlots
+	}
+	// Free slots: the answers are the plain ones again.
+	if _, _, err := s.CheckConsolePassword(ctx, "mallory", pw); !errors.Is(err, awserr.NoSuchEntity) {
+		t.Errorf("unknown user: %v, want NoSuchEntity", err)
+	}
+}

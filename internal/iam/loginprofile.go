@@ -283,29 +283,37 @@ func (s *Service) ChangePassword(ctx context.Context, call *identity.Call, in *C
 // (Throttling after PasswordHashWait).
 func (s *Service) CheckConsolePassword(ctx context.Context, userName, password string) (ok, resetRequired bool, err error) {
 	u, err := s.getUser(ctx, userName)
-	if err != nil {
-		return false, false, err
+	if err == nil {
+		var p store.LoginProfile
+		if p, err = s.getLoginProfile(ctx, u); err == nil {
+			ok, err = s.verifyPassword(ctx, u, p, password)
+			if err != nil {
+				return false, false, err
+			}
+			return ok, p.PasswordResetRequired, nil
+		}
 	}
-	p, err := s.getLoginProfile(ctx, u)
-	if err != nil {
-		return false, false, err
+	// No such user, or no console password: the same hashing as a wrong
+	// password, so the time of the answer does not say which user names
+	// exist.
+	if errors.Is(err, awserr.NoSuchEntity) {
+		if derr := s.decoyCheck(ctx, password); derr != nil {
+			return false, false, derr
+		}
 	}
-	ok, err = s.verifyPassword(ctx, u, p, password)
-	if err != nil {
-		return false, false, err
-	}
-	return ok, p.PasswordResetRequired, nil
+	return false, false, err
 }
 
 // verifyPassword is every check of a user's console password (sign-in,
 // ChangePassword's old password): a locked-out user's password is wrong
-// whatever it is, without hashing; a wrong one counts towards the lockout;
-// a right one resets the count.
+// whatever it is (after the same hashing as any check, against the decoy);
+// a wrong one counts towards the lockout; a right one resets the count.
 func (s *Service) verifyPassword(ctx context.Context, u store.User, p store.LoginProfile, password string) (bool, error) {
 	now := s.now()
 	if s.guess.password.Locked(u.ID, now) {
 		s.lockedRefusal(LockoutPassword)
-		return false, nil
+		// As long as a wrong password takes: a lockout must not show itself.
+		return false, s.decoyCheck(ctx, password)
 	}
 	ok, err := s.matches(ctx, p.PasswordHash, password)
 	if err != nil {
