@@ -108,6 +108,17 @@ func (a *Authorizer) Checks(ctx context.Context, call *identity.Call, o *operati
 				name = v
 			}
 			c.Resource = iamARN(r.Kind, path, name)
+			// The renamed entity is the same entity: it keeps its tags, so
+			// a tag condition that allows the old ARN allows the new one.
+			if target != nil {
+				for k, v := range target.Tags {
+					if c.Extra == nil {
+						c.Extra = map[string][]string{}
+					}
+					c.Extra["aws:ResourceTag/"+k] = []string{v}
+					c.Extra["iam:ResourceTag/"+k] = []string{v}
+				}
+			}
 		}
 		checks = append(checks, c)
 	}
