@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 
@@ -81,13 +80,14 @@ func (a *App) GatewayHandler() http.Handler {
 }
 
 // runGateway listens on --gateway-addr and prints the contract's
-// "castellan gateway listening on http://ADDR" line; the returned server
-// is shut down with the main one.
+// "castellan gateway listening on http://ADDR" line (https:// and the
+// main port's certificate with --tls-cert); the returned server is shut
+// down with the main one.
 func (a *App) runGateway(out io.Writer, errc chan<- error) (*http.Server, error) {
 	if a.gateway == nil {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", a.cfg.Gateway.Addr)
+	ln, err := a.netListen(a.cfg.Gateway.Addr) // listeners.go
 	if err != nil {
 		return nil, fmt.Errorf("--gateway-addr: %w", err)
 	}
@@ -103,6 +103,6 @@ func (a *App) runGateway(out io.Writer, errc chan<- error) (*http.Server, error)
 			errc <- err
 		}
 	}()
-	fmt.Fprintf(out, "castellan gateway listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(out, "castellan gateway listening on %s://%s\n", a.scheme(), ln.Addr())
 	return hs, nil
 }

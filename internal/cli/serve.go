@@ -31,6 +31,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 			cfg.RootAccessKeyID = streams.Getenv("CASTELLAN_ROOT_ACCESS_KEY_ID")
 			cfg.RootSecretAccessKey = streams.Getenv("CASTELLAN_ROOT_SECRET_ACCESS_KEY")
 			auditSecrets(&cfg.Audit, streams.Getenv) // auditflags.go
+			metricsSecrets(&cfg.Metrics, streams.Getenv)
 			log := newLogger(streams.Stderr, cfg.LogLevel, cfg.LogFormat)
 			if cfg.Audit.Enabled {
 				log.Debug("runtime", "gomaxprocs", app.TuneProcs(streams.Getenv))
@@ -62,5 +63,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	f.StringVar(&cfg.Gateway.Addr, "gateway-addr", cfg.Gateway.Addr, "listen address of the gateway (with --gateway-config)")
 	f.IntVar(&cfg.MaxInflight, "max-inflight", cfg.MaxInflight, "API requests served at once; more are refused with Throttling (Rate exceeded) instead of queueing")
 	f.BoolVar(&cfg.Console, "console", cfg.Console, "serve the admin web console at /console/ (--console=false turns it off)")
+	// TLS listeners and the metrics listener (issue 14).
+	addTLSFlags(f, &cfg.TLS, &cfg.Metrics) // tlsflags.go
 	return cmd
 }

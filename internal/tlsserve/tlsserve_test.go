@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -94,7 +95,7 @@ func serve(t *testing.T, r *Reloader, min uint16) string {
 	}
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		io.WriteString(w, req.RemoteAddr)
-	})}
+	}), ErrorLog: log.New(io.Discard, "", 0)}
 	go hs.Serve(tlsListener(ln, r.Config(min)))
 	t.Cleanup(func() { hs.Close() })
 	return "https://" + ln.Addr().String()
