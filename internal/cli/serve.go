@@ -53,7 +53,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	f.StringSliceVar(&cfg.Regions, "regions", cfg.Regions, "enabled regions (comma-separated); --region is always enabled")
 	f.DurationVar(&cfg.MaxClockSkew, "max-clock-skew", cfg.MaxClockSkew, "largest accepted difference between a request's signing time and the server's clock")
 	f.DurationVar(&cfg.MinSessionDuration, "min-session-duration", cfg.MinSessionDuration, "shortest temporary credential (AWS: 15m; lower only to test expiry handling)")
-	f.DurationVar(&cfg.KeyRotationPeriod, "key-rotation-period", cfg.KeyRotationPeriod, "rotate the session-token keyring when its primary key is this old (0: only by `castellan keys rotate`)")
+	f.DurationVar(&cfg.KeyRotationPeriod, "key-rotation-period", cfg.KeyRotationPeriod, "rotate the session-token keyring when its primary key is this old (0: only by 'castellan keys rotate')")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	addAuditFlags(f, &cfg.Audit)  // auditflags.go
