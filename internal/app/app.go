@@ -267,12 +267,20 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(out, "castellan listening on http://%s\n", ln.Addr())
 	gws, err := a.runGateway(out, errc) // gateway.go
 	if err != nil {
 		_ = hs.Close()
+		return err
+	}
+	grpcs, err := a.runAuthzGRPC(out, errc) // gateway.go
+	if err != nil {
+		_ = hs.Close()
+		if gws != nil {
+			_ = gws.Close()
+		}
 		return err
 	}
 	select {
@@ -285,6 +293,15 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 	defer cancel()
 	if gws != nil {
 		_ = gws.Shutdown(sctx)
+	}
+	if grpcs != nil {
+		stopped := make(chan struct{})
+		go func() { grpcs.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-sctx.Done():
+			grpcs.Stop()
+		}
 	}
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
