@@ -276,7 +276,7 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(out, "castellan listening on %s://%s\n", a.scheme(), ln.Addr())
 	gws, err := a.runGateway(out, errc) // gateway.go
@@ -285,6 +285,17 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	mhs, err := a.runMetrics(out, errc) // listeners.go
+	if err != nil {
+		_ = hs.Close()
+		if gws != nil {
+			_ = gws.Close()
+		}
+		return err
+	}
+	grpcs, err := a.runAuthzGRPC(out, errc) // gateway.go
+	if err != nil && mhs != nil {
+		_ = mhs.Close()
+	}
 	if err != nil {
 		_ = hs.Close()
 		if gws != nil {
@@ -305,6 +316,15 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 	}
 	if mhs != nil {
 		_ = mhs.Shutdown(sctx)
+	}
+	if grpcs != nil {
+		stopped := make(chan struct{})
+		go func() { grpcs.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-sctx.Done():
+			grpcs.Stop()
+		}
 	}
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

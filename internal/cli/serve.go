@@ -61,6 +61,8 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	addOIDCFlags(f, &cfg.OIDC)    // oidcflags.go
 	f.StringVar(&cfg.Gateway.ConfigFile, "gateway-config", cfg.Gateway.ConfigFile, "routes file (YAML) of the SigV4 + IAM gateway; turns on the gateway and /authorize")
 	f.StringVar(&cfg.Gateway.Addr, "gateway-addr", cfg.Gateway.Addr, "listen address of the gateway (with --gateway-config)")
+	// Envoy gRPC ext_authz (issue 17).
+	f.StringVar(&cfg.Gateway.AuthzGRPCAddr, "authz-grpc-addr", cfg.Gateway.AuthzGRPCAddr, "listen address of Envoy's gRPC ext_authz service (envoy.service.auth.v3.Authorization/Check; with --gateway-config; empty: off)")
 	f.IntVar(&cfg.MaxInflight, "max-inflight", cfg.MaxInflight, "API requests served at once; more are refused with Throttling (Rate exceeded) instead of queueing")
 	f.BoolVar(&cfg.Console, "console", cfg.Console, "serve the admin web console at /console/ (--console=false turns it off)")
 	// TLS listeners and the metrics listener (issue 14).
