@@ -35,7 +35,7 @@ conformance:
 	bash test/conformance/run.sh
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sigv4/ ./policy/ ./internal/... ./test/bench/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sigv4/ ./policy/ ./internal/... ./test/bench/ ./test/console/
 
 # BENCH_E2E_FLAGS, e.g. -rounds 7 -duration 3s -conns 32 -calls gci,ar -profile prof
 # (go run ./test/benche2e -h lists them); PostgreSQL targets run when
