@@ -17,7 +17,7 @@ import (
 func reliabilityOnly(t *testing.T) {
 	t.Helper()
 	if os.Getenv("CASTELLAN_RELIABILITY") == "" {
-		t.Skip("a reliability campaign: set CASTELLAN_RELIABILITY=1 (make reliability-ci, make diskfull, make history, make propagation)")
+		t.Skip("a reliability campaign: set CASTELLAN_RELIABILITY=1 (make disk-full)")
 	}
 }
 
