@@ -5,6 +5,7 @@
 #   make fuzz         every fuzz target for FUZZTIME each
 #   make conformance  aws CLI v1/v2, boto3, AWS SDK for JS v3 and curl against a real server
 #   make lint         gofmt, go vet, staticcheck
+#   make disk-full    the data dir, then the audit dir alone, on a full tmpfs (needs root to mount): fail closed, recover
 #   make crash        kill -9 campaign (CRASH_ITERATIONS, default 50): nothing acknowledged lost, every change audited
 
 GO        ?= go
@@ -12,7 +13,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test unit conformance bench bench-e2e fuzz lint run crash
+.PHONY: all build test unit conformance bench bench-e2e fuzz lint run crash disk-full
 CRASH_ITERATIONS ?= 50
 
 
@@ -35,7 +36,7 @@ conformance:
 	bash test/conformance/run.sh
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sigv4/ ./policy/ ./internal/... ./test/bench/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./sigv4/ ./policy/ ./internal/... ./test/bench/ ./test/console/
 
 # BENCH_E2E_FLAGS, e.g. -rounds 7 -duration 3s -conns 32 -calls gci,ar -profile prof
 # (go run ./test/benche2e -h lists them); PostgreSQL targets run when
@@ -62,3 +63,7 @@ lint:
 crash:
 	$(GO) build -o bin/castellan ./cmd/castellan
 	$(GO) run ./test/crash -iterations $(CRASH_ITERATIONS) -bin bin/castellan
+
+# Skips with the mount error where tmpfs cannot be mounted (not root).
+disk-full:
+	CASTELLAN_RELIABILITY=1 $(GO) test -count=1 -run TestDiskFull -v ./test/e2e/

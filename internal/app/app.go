@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -57,6 +56,7 @@ type App struct {
 	deny     *token.DenySet
 	audit    *auditParts      // audit.go
 	gateway  *gateway.Gateway // gateway.go; nil without --gateway-config
+	listen   listenParts      // listeners.go: TLS
 	// stop ends the background loops; done is closed when they have.
 	stop context.CancelFunc
 	done chan struct{}
@@ -87,6 +87,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	}
 	if a.now == nil {
 		a.now = time.Now
+	}
+	if err := a.openTLS(); err != nil { // listeners.go
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data dir: %w", err)
@@ -173,6 +176,8 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 		Ready:              a.ready,
 		Audit:              auditCfg,
 		MinSessionDuration: cfg.MinSessionDuration,
+		MetricsElsewhere:   cfg.Metrics.Addr != "",
+		MetricsToken:       cfg.Metrics.Token,
 		Abuse: server.AbuseConfig{
 			FailuresPerKey: cfg.Limits.AuthFailuresPerKey, FailuresPerAddress: cfg.Limits.AuthFailuresPerAddress,
 			AuditPerAddress: cfg.Limits.AuditFailedAuthPerAddress, Metrics: abuse,
@@ -249,15 +254,19 @@ func (a *App) Close() error {
 }
 
 // Run listens on the configured address, prints the contract's
-// "castellan listening on http://ADDR" line to out, and serves until ctx
-// is cancelled; then in-flight requests finish (up to shutdownTimeout) and
-// the store is closed.
+// "castellan listening on http://ADDR" line (https:// with --tls-cert) to
+// out, and serves until ctx is cancelled; then in-flight requests finish
+// (up to shutdownTimeout) and the store is closed. With TLS, SIGHUP
+// reloads the certificate of every listener.
 func (a *App) Run(ctx context.Context, out io.Writer) error {
 	defer a.Close()
-	ln, err := net.Listen("tcp", a.cfg.Addr)
+	ln, err := a.netListen(a.cfg.Addr) // listeners.go
 	if err != nil {
 		return err
 	}
+	sigCtx, stopSig := context.WithCancel(ctx)
+	defer stopSig()
+	a.watchSIGHUP(sigCtx)
 	hs := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: server.ReadHeaderTimeout,
@@ -267,12 +276,31 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
 	go func() { errc <- hs.Serve(ln) }()
-	fmt.Fprintf(out, "castellan listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(out, "castellan listening on %s://%s\n", a.scheme(), ln.Addr())
 	gws, err := a.runGateway(out, errc) // gateway.go
 	if err != nil {
 		_ = hs.Close()
+		return err
+	}
+	mhs, err := a.runMetrics(out, errc) // listeners.go
+	if err != nil {
+		_ = hs.Close()
+		if gws != nil {
+			_ = gws.Close()
+		}
+		return err
+	}
+	grpcs, err := a.runAuthzGRPC(out, errc) // gateway.go
+	if err != nil && mhs != nil {
+		_ = mhs.Close()
+	}
+	if err != nil {
+		_ = hs.Close()
+		if gws != nil {
+			_ = gws.Close()
+		}
 		return err
 	}
 	select {
@@ -285,6 +313,18 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 	defer cancel()
 	if gws != nil {
 		_ = gws.Shutdown(sctx)
+	}
+	if mhs != nil {
+		_ = mhs.Shutdown(sctx)
+	}
+	if grpcs != nil {
+		stopped := make(chan struct{})
+		go func() { grpcs.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-sctx.Done():
+			grpcs.Stop()
+		}
 	}
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

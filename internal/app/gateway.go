@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"strings"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"google.golang.org/grpc"
+
 	"github.com/castellan-sts/castellan/internal/authn"
 	"github.com/castellan-sts/castellan/internal/authz"
 	"github.com/castellan-sts/castellan/internal/awserr"
@@ -81,13 +84,14 @@ func (a *App) GatewayHandler() http.Handler {
 }
 
 // runGateway listens on --gateway-addr and prints the contract's
-// "castellan gateway listening on http://ADDR" line; the returned server
-// is shut down with the main one.
+// "castellan gateway listening on http://ADDR" line (https:// and the
+// main port's certificate with --tls-cert); the returned server is shut
+// down with the main one.
 func (a *App) runGateway(out io.Writer, errc chan<- error) (*http.Server, error) {
 	if a.gateway == nil {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", a.cfg.Gateway.Addr)
+	ln, err := a.netListen(a.cfg.Gateway.Addr) // listeners.go
 	if err != nil {
 		return nil, fmt.Errorf("--gateway-addr: %w", err)
 	}
@@ -103,6 +107,48 @@ func (a *App) runGateway(out io.Writer, errc chan<- error) (*http.Server, error)
 			errc <- err
 		}
 	}()
-	fmt.Fprintf(out, "castellan gateway listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(out, "castellan gateway listening on %s://%s\n", a.scheme(), ln.Addr())
 	return hs, nil
+}
+
+// AuthzGRPCServer returns a gRPC server offering Envoy's ext_authz service
+// (envoy.service.auth.v3.Authorization), nil without --gateway-config. Run
+// serves it on --authz-grpc-addr; in-process tests serve it themselves.
+func (a *App) AuthzGRPCServer() *grpc.Server {
+	if a.gateway == nil {
+		return nil
+	}
+	s := grpc.NewServer(
+		// A CheckRequest carries headers and at most a buffered body
+		// (Envoy's with_request_body max_request_bytes).
+		grpc.MaxRecvMsgSize(maxCheckRequest),
+		grpc.ConnectionTimeout(server.ReadHeaderTimeout),
+	)
+	authv3.RegisterAuthorizationServer(s, a.gateway.ExtAuthz())
+	return s
+}
+
+// maxCheckRequest bounds one CheckRequest: the gateway's default max_body
+// plus room for headers.
+const maxCheckRequest = gateway.DefaultMaxBody + 1<<20
+
+// runAuthzGRPC listens on --authz-grpc-addr when set and prints
+// "castellan ext_authz listening on grpc://ADDR"; the returned server is
+// stopped with the main one.
+func (a *App) runAuthzGRPC(out io.Writer, errc chan<- error) (*grpc.Server, error) {
+	if a.gateway == nil || a.cfg.Gateway.AuthzGRPCAddr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.Gateway.AuthzGRPCAddr)
+	if err != nil {
+		return nil, fmt.Errorf("--authz-grpc-addr: %w", err)
+	}
+	s := a.AuthzGRPCServer()
+	go func() {
+		if err := s.Serve(ln); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			errc <- err
+		}
+	}()
+	fmt.Fprintf(out, "castellan ext_authz listening on grpc://%s\n", ln.Addr())
+	return s, nil
 }

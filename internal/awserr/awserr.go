@@ -98,7 +98,15 @@ func Errorf(c Code, format string, args ...any) *Error {
 
 // Internal wraps an unexpected failure as InternalFailure (500). The cause is
 // kept for the log; the client sees only the generic message.
+//
+// A cause that reports itself Unavailable (a store whose disk is full) is
+// ServiceUnavailable (503) instead: the failure is the server's and
+// temporary, and every AWS client retries it.
 func Internal(cause error) *Error {
+	var u interface{ Unavailable() bool }
+	if errors.As(cause, &u) && u.Unavailable() {
+		return New(ServiceUnavailable).WithCause(cause)
+	}
 	return New(InternalFailure).WithCause(cause)
 }
 

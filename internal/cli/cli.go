@@ -43,6 +43,22 @@ func Main(ctx context.Context, args []string, streams IO) int {
 	if streams.Getenv == nil {
 		streams.Getenv = os.Getenv
 	}
+	root := newRootCmd(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(streams.Stderr, "castellan:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+// newRootCmd builds the whole command tree on streams.
+func newRootCmd(streams IO) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "castellan",
 		Short:         "A self-hosted, AWS-compatible security token service",
@@ -50,7 +66,6 @@ func Main(ctx context.Context, args []string, streams IO) int {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetArgs(args)
 	root.SetIn(streams.Stdin)
 	root.SetOut(streams.Stdout)
 	root.SetErr(streams.Stderr)
@@ -65,16 +80,7 @@ func Main(ctx context.Context, args []string, streams IO) int {
 	root.AddCommand(newRotateKeysCmd(streams))
 	root.AddCommand(newAuditCmd(streams), newReportCmd(streams))
 	root.AddCommand(newPolicyCmd(streams))
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintln(streams.Stderr, "castellan:", err)
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	return 1
+	return root
 }
 
 // bindEnv gives every flag of cmd that the user did not set the value of

@@ -17,6 +17,7 @@ func newDoctorCmd(streams IO) *cobra.Command {
 		cf      clientFlags
 		output  string
 		offline bool
+		strict  bool
 		maxSkew time.Duration
 	)
 	cmd := &cobra.Command{
@@ -39,12 +40,15 @@ plain words, each finding with the command that fixes it:
   live      GetCallerIdentity at the endpoint; an error is mapped to its likely causes
 
 Without a reachable endpoint (or with --offline) the offline checks still run and the
-live check says it was skipped. Problems come first. The exit code is 0 only when no
-problem (or warning) was found, 1 otherwise. See docs/troubleshooting.md.`,
+live check says it was skipped. Problems come first; warnings (advice, such as an
+endpoint given only on this command line) are listed apart. The exit code is 1 when
+a problem was found, 0 otherwise; with --strict (for CI) a warning fails too. See
+docs/troubleshooting.md.`,
 		Example: `  castellan doctor
   castellan doctor --profile dev
   castellan doctor --profile dev --endpoint-url http://127.0.0.1:8080 --output json
-  castellan doctor --offline`,
+  castellan doctor --offline
+  castellan doctor --strict`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd, streams.Getenv); err != nil {
@@ -63,8 +67,11 @@ problem (or warning) was found, 1 otherwise. See docs/troubleshooting.md.`,
 			} else {
 				printReport(streams.Stdout, rep)
 			}
-			if !rep.OK {
-				return &exitError{code: 1, err: fmt.Errorf("doctor found %d problem(s)", countProblems(rep))}
+			if rep.Failed(strict) {
+				if rep.Problems == 0 {
+					return &exitError{code: 1, err: fmt.Errorf("doctor found %d warning(s) (--strict)", rep.Warnings)}
+				}
+				return &exitError{code: 1, err: fmt.Errorf("doctor found %d problem(s)", rep.Problems)}
 			}
 			return nil
 		},
@@ -74,20 +81,13 @@ problem (or warning) was found, 1 otherwise. See docs/troubleshooting.md.`,
 	f := cmd.Flags()
 	f.StringVar(&output, "output", "text", "text (a table) or json")
 	f.BoolVar(&offline, "offline", false, "skip the checks that need the endpoint")
+	f.BoolVar(&strict, "strict", false, "fail (exit 1) on warnings too, for CI")
 	f.DurationVar(&maxSkew, "max-clock-skew", 15*time.Minute, "the server's clock-skew limit")
 	return cmd
 }
 
-func countProblems(r client.Report) int {
-	n := 0
-	for _, f := range r.Findings {
-		if f.Severity > client.Info {
-			n++
-		}
-	}
-	return n
-}
-
+// printReport writes the findings as a table, problems first, then the
+// warnings in a table of their own, then the verdict.
 func printReport(w io.Writer, r client.Report) {
 	fmt.Fprintf(w, "castellan doctor: profile %s", r.Profile)
 	if r.Endpoint != "" {
@@ -95,26 +95,45 @@ func printReport(w io.Writer, r client.Report) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return oneLine(s)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATUS\tCHECK\tCAUSE\tFINDING\tFIX")
+	var warnings []client.Finding
 	for _, f := range r.Findings {
-		status := strings.ToUpper(f.Severity.String())
-		cause, fix := f.Cause, f.Fix
-		if cause == "" {
-			cause = "-"
+		if f.Severity == client.Warning {
+			warnings = append(warnings, f)
+			continue
 		}
-		if fix == "" {
-			fix = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", status, f.Check, cause, oneLine(f.Message), oneLine(fix))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity.String()), f.Check, dash(f.Cause), oneLine(f.Message), dash(f.Fix))
 	}
 	tw.Flush()
-	fmt.Fprintln(w)
-	if r.OK {
-		fmt.Fprintln(w, "no problems found")
-	} else {
-		fmt.Fprintf(w, "%d problem(s) found; the first is the most likely cause\n", countProblems(r))
+	if len(warnings) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Warnings (advice; they fail the run only with --strict):")
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "CHECK\tCAUSE\tFINDING\tFIX")
+		for _, f := range warnings {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Check, dash(f.Cause), oneLine(f.Message), dash(f.Fix))
+		}
+		tw.Flush()
 	}
+	fmt.Fprintln(w)
+	switch {
+	case r.Problems > 0:
+		fmt.Fprintf(w, "%d problem(s) found; the first is the most likely cause", r.Problems)
+	default:
+		fmt.Fprint(w, "no problems found")
+	}
+	if r.Warnings > 0 {
+		fmt.Fprintf(w, "; %d warning(s)", r.Warnings)
+	}
+	fmt.Fprintln(w)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -24,7 +24,8 @@ type doctorReport struct {
 	Findings []struct {
 		Check, Severity, Cause, Message, Fix string
 	}
-	OK bool
+	Problems, Warnings int
+	OK                 bool
 }
 
 // fakeTools puts stand-ins for the aws CLI and python3 (boto3) first on
@@ -281,8 +282,16 @@ func TestDoctorCauses(t *testing.T) {
 				b, _ := json.MarshalIndent(rep.Findings, "", "  ")
 				t.Errorf("first finding %s/%s, want %s/%s with a fix; all:\n%s", f.Severity, f.Cause, sev, tc.want, b)
 			}
-			if r.code != 1 || rep.OK {
-				t.Errorf("exit code %d, ok %v; want 1, false", r.code, rep.OK)
+			// A warning is advice: the run passes unless --strict.
+			wantCode, wantOK := 1, false
+			if sev == "warning" {
+				wantCode, wantOK = 0, true
+				if r := run(t, "", append(append([]string{"doctor", "--strict"}, tc.args...), args...)...); r.code != 1 {
+					t.Errorf("with --strict: exit code %d, want 1", r.code)
+				}
+			}
+			if r.code != wantCode || rep.OK != wantOK {
+				t.Errorf("exit code %d, ok %v; want %d, %v", r.code, rep.OK, wantCode, wantOK)
 			}
 			for _, secret := range []string{testSecret, testKeyID} {
 				if strings.Contains(r.stdout, secret) {
@@ -345,4 +354,78 @@ func TestDoctorHealthy(t *testing.T) {
 			t.Errorf("text output:\n%s", r.stdout)
 		}
 	})
+}
+
+// TestDoctorWarningsApart: warnings are counted and listed apart from
+// problems; they fail the run only with --strict.
+func TestDoctorWarningsApart(t *testing.T) {
+	s := newServer(t)
+	for _, tc := range []struct {
+		name     string
+		setup    func(t *testing.T, h *home) []string
+		strict   bool
+		code     int
+		problems int
+		warnings int
+		text     []string // the text report contains these
+		notText  []string // and not these
+	}{
+		{name: "healthy", setup: func(t *testing.T, h *home) []string {
+			h.profile("default", s.root, "region = us-east-1", "endpoint_url = "+s.url)
+			return nil
+		}, code: 0, text: []string{"no problems found"}, notText: []string{"Warnings (advice", "warning(s)"}},
+		{name: "healthy, strict", strict: true, setup: func(t *testing.T, h *home) []string {
+			h.profile("default", s.root, "region = us-east-1", "endpoint_url = "+s.url)
+			return nil
+		}, code: 0, text: []string{"no problems found"}},
+		{name: "live check succeeds, endpoint only on the command line", setup: func(t *testing.T, h *home) []string {
+			h.profile("default", s.root, "region = us-east-1")
+			return []string{"--endpoint-url", s.url}
+		}, code: 0, warnings: 1,
+			text:    []string{"no problems found; 1 warning(s)", "Warnings (advice", "endpoint-only-on-command-line"},
+			notText: []string{"problem(s) found", "most likely cause", "WARNING"}},
+		{name: "endpoint only on the command line, strict", strict: true, setup: func(t *testing.T, h *home) []string {
+			h.profile("default", s.root, "region = us-east-1")
+			return []string{"--endpoint-url", s.url}
+		}, code: 1, warnings: 1, text: []string{"endpoint-only-on-command-line"}},
+		{name: "a problem and a warning", setup: func(t *testing.T, h *home) []string {
+			h.profile("default", aws.Credentials{AccessKeyID: s.root.AccessKeyID, SecretAccessKey: testSecret}, "region = us-east-1")
+			return []string{"--endpoint-url", s.url}
+		}, code: 1, problems: 1, warnings: 1,
+			text: []string{"1 problem(s) found; the first is the most likely cause; 1 warning(s)", "wrong-secret", "Warnings (advice"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHome(t)
+			fakeTools(t, "1.45.11", "1.43.11")
+			args := tc.setup(t, h)
+			if tc.strict {
+				args = append(args, "--strict")
+			}
+			rep, r := runDoctor(t, args...)
+			if r.code != tc.code || rep.Problems != tc.problems || rep.Warnings != tc.warnings || rep.OK != (tc.problems == 0) {
+				t.Errorf("exit %d, problems %d, warnings %d, ok %v; want %d, %d, %d\n%s", r.code, rep.Problems, rep.Warnings, rep.OK, tc.code, tc.problems, tc.warnings, r.stdout)
+			}
+			var live bool
+			for _, f := range rep.Findings {
+				live = live || f.Check == "live" && f.Severity == "ok"
+			}
+			if tc.problems == 0 && !live {
+				t.Errorf("the live check did not succeed:\n%s", r.stdout)
+			}
+			text := run(t, "", append([]string{"doctor"}, args...)...)
+			if text.code != tc.code {
+				t.Errorf("text run: exit %d, want %d", text.code, tc.code)
+			}
+			for _, want := range tc.text {
+				if !strings.Contains(text.stdout, want) {
+					t.Errorf("text report lacks %q:\n%s", want, text.stdout)
+				}
+			}
+			for _, not := range tc.notText {
+				if strings.Contains(text.stdout, not) {
+					t.Errorf("text report says %q:\n%s", not, text.stdout)
+				}
+			}
+		})
+	}
 }

@@ -31,6 +31,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 			cfg.RootAccessKeyID = streams.Getenv("CASTELLAN_ROOT_ACCESS_KEY_ID")
 			cfg.RootSecretAccessKey = streams.Getenv("CASTELLAN_ROOT_SECRET_ACCESS_KEY")
 			auditSecrets(&cfg.Audit, streams.Getenv) // auditflags.go
+			metricsSecrets(&cfg.Metrics, streams.Getenv)
 			log := newLogger(streams.Stderr, cfg.LogLevel, cfg.LogFormat)
 			if cfg.Audit.Enabled {
 				log.Debug("runtime", "gomaxprocs", app.TuneProcs(streams.Getenv))
@@ -52,7 +53,7 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	f.StringSliceVar(&cfg.Regions, "regions", cfg.Regions, "enabled regions (comma-separated); --region is always enabled")
 	f.DurationVar(&cfg.MaxClockSkew, "max-clock-skew", cfg.MaxClockSkew, "largest accepted difference between a request's signing time and the server's clock")
 	f.DurationVar(&cfg.MinSessionDuration, "min-session-duration", cfg.MinSessionDuration, "shortest temporary credential (AWS: 15m; lower only to test expiry handling)")
-	f.DurationVar(&cfg.KeyRotationPeriod, "key-rotation-period", cfg.KeyRotationPeriod, "rotate the session-token keyring when its primary key is this old (0: only by `castellan keys rotate`)")
+	f.DurationVar(&cfg.KeyRotationPeriod, "key-rotation-period", cfg.KeyRotationPeriod, "rotate the session-token keyring when its primary key is this old (0: only by 'castellan keys rotate')")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	addAuditFlags(f, &cfg.Audit)  // auditflags.go
@@ -60,7 +61,11 @@ with an environment variable CASTELLAN_<FLAG>, e.g. CASTELLAN_ADDR.`,
 	addOIDCFlags(f, &cfg.OIDC)    // oidcflags.go
 	f.StringVar(&cfg.Gateway.ConfigFile, "gateway-config", cfg.Gateway.ConfigFile, "routes file (YAML) of the SigV4 + IAM gateway; turns on the gateway and /authorize")
 	f.StringVar(&cfg.Gateway.Addr, "gateway-addr", cfg.Gateway.Addr, "listen address of the gateway (with --gateway-config)")
+	// Envoy gRPC ext_authz (issue 17).
+	f.StringVar(&cfg.Gateway.AuthzGRPCAddr, "authz-grpc-addr", cfg.Gateway.AuthzGRPCAddr, "listen address of Envoy's gRPC ext_authz service (envoy.service.auth.v3.Authorization/Check; with --gateway-config; empty: off)")
 	f.IntVar(&cfg.MaxInflight, "max-inflight", cfg.MaxInflight, "API requests served at once; more are refused with Throttling (Rate exceeded) instead of queueing")
 	f.BoolVar(&cfg.Console, "console", cfg.Console, "serve the admin web console at /console/ (--console=false turns it off)")
+	// TLS listeners and the metrics listener (issue 14).
+	addTLSFlags(f, &cfg.TLS, &cfg.Metrics) // tlsflags.go
 	return cmd
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// Severity ranks a finding. Anything above Info is a problem: doctor exits
-// non-zero when it reports one.
+// Severity ranks a finding. A Problem makes doctor exit non-zero; a Warning
+// is advice (exit 0 unless the caller is strict); OK and Info confirm.
 type Severity int
 
 // Severities, mildest first.
@@ -52,7 +52,7 @@ type Finding struct {
 	Fix     string `json:"fix,omitempty"`
 }
 
-// Report is doctor's answer: the findings, problems first.
+// Report is doctor's answer: the findings, problems first, then warnings.
 type Report struct {
 	Profile     string    `json:"profile"`
 	Source      string    `json:"source,omitempty"`
@@ -60,7 +60,17 @@ type Report struct {
 	Region      string    `json:"region,omitempty"`
 	Endpoint    string    `json:"endpoint,omitempty"`
 	Findings    []Finding `json:"findings"`
-	OK          bool      `json:"ok"`
+	// Problems and Warnings count the findings of each severity.
+	Problems int `json:"problems"`
+	Warnings int `json:"warnings"`
+	// OK says nothing is wrong: no problem was found (warnings may remain).
+	OK bool `json:"ok"`
+}
+
+// Failed reports whether the report should fail a run: on any problem, and
+// with strict also on any warning.
+func (r Report) Failed(strict bool) bool {
+	return r.Problems > 0 || strict && r.Warnings > 0
 }
 
 // Tool is an installed AWS client and its version.
@@ -151,12 +161,15 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 	d.live(ctx, reachable)
 
 	slices.SortStableFunc(rep.Findings, func(a, b Finding) int { return int(b.Severity) - int(a.Severity) })
-	rep.OK = true
 	for _, f := range rep.Findings {
-		if f.Severity > Info {
-			rep.OK = false
+		switch f.Severity {
+		case Problem:
+			rep.Problems++
+		case Warning:
+			rep.Warnings++
 		}
 	}
+	rep.OK = rep.Problems == 0
 	return rep
 }
 

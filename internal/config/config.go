@@ -54,6 +54,10 @@ type Config struct {
 	MaxInflight int
 	// Console serves the admin web console at /console/ (--console).
 	Console bool
+	// TLS turns every listener to HTTPS (tls.go).
+	TLS TLS
+	// Metrics moves /metrics to its own listener and guards it (tls.go).
+	Metrics Metrics
 
 	// Secrets, from the environment only (never flags, which show in ps).
 	MasterKey           string // CASTELLAN_MASTER_KEY, base64
@@ -77,6 +81,7 @@ func Default() Config {
 		Gateway:            DefaultGateway(),
 		MaxInflight:        DefaultMaxInflight,
 		Console:            true,
+		TLS:                DefaultTLS(),
 	}
 }
 
@@ -142,6 +147,8 @@ func (c *Config) Validate() error {
 	c.Audit.validate(add)
 	c.Limits.validate(add)
 	c.Gateway.validate(add)
+	c.TLS.validate(add)
+	c.Metrics.validate(add)
 	return errors.Join(errs...)
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,38 +28,55 @@ func (g *Gateway) Authorize() http.Handler {
 func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	orig, bad := original(r)
 	if bad {
-		d := g.begin(r, r.Method, r.URL.Path)
-		d.err = &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: "The original request could not be determined: its URI is malformed, or the proxy's X-Original-* and X-Forwarded-* headers disagree."}
-		g.denyAuthorize(w, r, d)
-		return
+		orig = nil
 	}
-	d := g.begin(r, orig.Method, orig.URL.Path)
-	rt := g.match(orig.Host, orig.URL.Path, orig.Method)
-	if rt == nil {
-		d.err = errMissingToken()
-		g.denyAuthorize(w, orig, d)
-		return
-	}
-	g.bind(d, rt, orig.URL.Path)
-	if !rt.pathNormal(orig.URL.Path) {
-		d.err = errPath()
-		g.denyAuthorize(w, orig, d)
-		return
-	}
-	if orig.Header.Get("Authorization") == "" && !strings.Contains(orig.URL.RawQuery, "X-Amz-") {
-		d.err = errMissingToken()
-		g.denyAuthorize(w, orig, d)
-		return
-	}
-	g.authenticate(r.Context(), d, orig, nil, true)
+	d := g.decideOriginal(r.Context(), r, orig, nil, "authorize")
 	if d.err != nil {
-		g.denyAuthorize(w, orig, d)
+		refusalHeaders(w.Header(), d)
+		d.err.write(w, d.requestID)
 		return
 	}
-	g.audit(r.Context(), d, orig, "authorize")
 	d.identityHeaders(w.Header())
 	w.Header().Set("X-Amzn-Requestid", d.requestID)
 	w.WriteHeader(http.StatusOK)
+}
+
+// decideOriginal is the one decision of /authorize and of Envoy's gRPC
+// Check: the transports differ only in how they learn the original request
+// and how they answer. orig is the request the proxy asks about, nil when
+// it could not be determined (asker, the proxy's own request, then stands
+// for it); body is its body when the proxy sent it whole, else nil (the
+// signature is then checked against the declared x-amz-content-sha256).
+// The decision is logged and audited; d.err is nil when it allows.
+func (g *Gateway) decideOriginal(ctx context.Context, asker, orig *http.Request, body []byte, via string) *decision {
+	if orig == nil {
+		d := g.begin(asker, asker.Method, asker.URL.Path)
+		d.err = &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: "The original request could not be determined: its URI is malformed, or the proxy's X-Original-* and X-Forwarded-* headers disagree."}
+		g.refused(ctx, asker, d, via)
+		return d
+	}
+	d := g.begin(orig, orig.Method, orig.URL.Path)
+	rt := g.match(orig.Host, orig.URL.Path, orig.Method)
+	switch {
+	case rt == nil:
+		d.err = errMissingToken()
+	default:
+		g.bind(d, rt, orig.URL.Path)
+		switch {
+		case !rt.pathNormal(orig.URL.Path):
+			d.err = errPath()
+		case orig.Header.Get("Authorization") == "" && !strings.Contains(orig.URL.RawQuery, "X-Amz-"):
+			d.err = errMissingToken()
+		default:
+			g.authenticate(ctx, d, orig, body, body == nil)
+		}
+	}
+	if d.err != nil {
+		g.refused(ctx, orig, d, via)
+		return d
+	}
+	g.audit(ctx, d, orig, via)
+	return d
 }
 
 // originHeaders describe the original request; each may appear once.
@@ -67,8 +85,9 @@ var originHeaders = []string{
 	"X-Forwarded-Method", "X-Forwarded-Uri", "X-Forwarded-Host",
 }
 
-func (g *Gateway) denyAuthorize(w http.ResponseWriter, r *http.Request, d *decision) {
-	h := w.Header()
+// refusalHeaders are what /authorize adds to a refusal: nginx discards a
+// denied subrequest's body, but auth_request_set can read headers.
+func refusalHeaders(h http.Header, d *decision) {
 	h.Set("X-Castellan-Error-Code", d.err.Type)
 	h.Set("X-Castellan-Error-Message", headerSafe(d.err.Message))
 	h.Set("X-Castellan-Request-Id", d.requestID)
@@ -77,7 +96,6 @@ func (g *Gateway) denyAuthorize(w http.ResponseWriter, r *http.Request, d *decis
 	} else {
 		h.Set("X-Castellan-Payload", payloadDeclared)
 	}
-	g.fail(w, r, d, "authorize")
 }
 
 // headerSafe writes a message on one header line: newlines become the two

@@ -134,7 +134,13 @@ func (e *apiError) body() []byte {
 // write sends the error. extra headers (X-Castellan-Error-*) are set by the
 // caller before.
 func (e *apiError) write(w http.ResponseWriter, requestID string) {
-	h := w.Header()
+	b := e.render(w.Header(), requestID)
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(b)
+}
+
+// render sets the error's headers in h and returns its body.
+func (e *apiError) render(h http.Header, requestID string) []byte {
 	b := e.body()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", itoa(len(b)))
@@ -143,6 +149,5 @@ func (e *apiError) write(w http.ResponseWriter, requestID string) {
 	if e.AuthorizationMessage != "" {
 		h.Set("X-Castellan-Authorization-Message", e.AuthorizationMessage)
 	}
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(b)
+	return b
 }

@@ -514,18 +514,23 @@ func presentedKeyID(r *http.Request, e *apiError) string {
 
 // fail logs, audits and writes a refusal.
 func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, d *decision, via string) {
+	g.refused(r.Context(), r, d, via)
+	d.err.write(w, d.requestID)
+}
+
+// refused logs and audits a refusal.
+func (g *Gateway) refused(ctx context.Context, r *http.Request, d *decision, via string) {
 	level := slog.LevelWarn
 	if d.err.Status >= 500 {
 		level = slog.LevelError
 	}
-	attrs := []slog.Attr{slog.String("request_id", d.requestID), slog.String("code", d.err.Type)}
+	attrs := []slog.Attr{slog.String("request_id", d.requestID), slog.String("code", d.err.Type), slog.String("via", via)}
 	if d.route != nil {
 		attrs = append(attrs, slog.String("route", d.route.Name))
 	}
 	if d.err.cause != nil {
 		attrs = append(attrs, slog.String("cause", d.err.cause.Error()))
 	}
-	g.log.LogAttrs(r.Context(), level, "gateway: request refused", attrs...)
-	g.audit(r.Context(), d, r, via)
-	d.err.write(w, d.requestID)
+	g.log.LogAttrs(ctx, level, "gateway: request refused", attrs...)
+	g.audit(ctx, d, r, via)
 }

@@ -40,6 +40,13 @@ func (o *Op) CheckCaller(p *identity.Principal) error {
 			return awserr.Errorf(awserr.AccessDenied, "Cannot call %s with session credentials", o.Name)
 		}
 	case "GetFederationToken":
+		// "You cannot call any IAM operations using the AWS CLI or the AWS
+		// API" (MFA or not). AWS documents no text for the refusal; it is
+		// answered as the GetSessionToken one above, the same rule of the
+		// IAM endpoint on a session it does not accept.
+		if o.Service == "iam" {
+			return awserr.Errorf(awserr.InvalidClientTokenID, "The security token included in the request is invalid")
+		}
 		// "You cannot call any STS operations except GetCallerIdentity."
 		if o.Service == "sts" && !o.Has(FederatedOK) {
 			return awserr.Errorf(awserr.AccessDenied, "Cannot call %s with session credentials", o.Name)
@@ -65,7 +72,7 @@ func (o *Op) CallerRules() []string {
 		}
 	}
 	if o.Service == "iam" {
-		out = append(out, "GetSessionToken sessions only with MFA")
+		out = append(out, "GetSessionToken sessions only with MFA", "not federated-user sessions")
 	}
 	return out
 }

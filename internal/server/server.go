@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/castellan-sts/castellan/internal/audit"
 	"github.com/castellan-sts/castellan/internal/awserr"
@@ -67,6 +66,10 @@ type Config struct {
 	// MaxInflight bounds the API requests served at once (0: unbounded);
 	// past it requests are refused with Throttling (overload.go).
 	MaxInflight int
+	// MetricsElsewhere leaves /metrics off this handler (--metrics-addr
+	// serves it on its own listener); MetricsToken guards it (metrics.go).
+	MetricsElsewhere bool
+	MetricsToken     string
 }
 
 // Server is the HTTP handler of `castellan serve`.
@@ -143,8 +146,13 @@ func New(cfg Config) (*Server, error) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
-	if cfg.Registry != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	switch {
+	case cfg.MetricsElsewhere:
+		// A plain 404 rather than the API's answer, so a scraper still
+		// pointed here says clearly that nothing is served.
+		s.mux.HandleFunc("GET /metrics", http.NotFound)
+	case cfg.Registry != nil:
+		s.mux.Handle("GET /metrics", MetricsHandler(cfg.Registry, cfg.MetricsToken))
 	}
 	s.mux.HandleFunc("/", s.handleAPI)
 	return s, nil

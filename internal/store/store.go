@@ -30,7 +30,20 @@ var (
 	// ErrHasDependents means a delete was refused because dependent records
 	// (keys, policies, memberships, …) remain.
 	ErrHasDependents = errors.New("store: entity has dependents")
+	// ErrUnavailable means the store cannot take the work now (its disk is
+	// full, or an I/O error): nothing was written, and the call may succeed
+	// once an operator frees space. It reports itself as unavailable, so the
+	// edge answers 503 ServiceUnavailable, which clients retry, rather
+	// than 500.
+	ErrUnavailable error = unavailableError{}
 )
+
+type unavailableError struct{}
+
+func (unavailableError) Error() string { return "store: storage unavailable" }
+
+// Unavailable marks the error for awserr.Internal.
+func (unavailableError) Unavailable() bool { return true }
 
 // Tag is an IAM tag.
 type Tag struct {

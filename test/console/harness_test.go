@@ -51,7 +51,7 @@ func (c *clock) Set(t time.Time) {
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	app     *app.App
 	srv     *httptest.Server
 	clock   *clock
@@ -59,7 +59,14 @@ type env struct {
 	account string
 }
 
-func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
+func newEnv(t testing.TB, mutate ...func(*config.Config)) *env {
+	t.Helper()
+	return newEnvWrapped(t, nil, mutate...)
+}
+
+// newEnvWrapped is newEnv with the server's handler wrapped by wrap (the
+// benchmark times requests there, as the server sees them).
+func newEnvWrapped(t testing.TB, wrap func(http.Handler) http.Handler, mutate ...func(*config.Config)) *env {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -76,7 +83,11 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler())
+	h := a.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
 		a.Close()
@@ -151,7 +162,7 @@ func (e *env) seedUser(name, password string, policies []string, mfa bool) (seed
 	return seed
 }
 
-func totpCode(t *testing.T, seed string, at time.Time) string {
+func totpCode(t testing.TB, seed string, at time.Time) string {
 	t.Helper()
 	code, err := totp.GenerateCodeCustom(seed, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
@@ -162,7 +173,7 @@ func totpCode(t *testing.T, seed string, at time.Time) string {
 
 // browser is a cookie-keeping HTTP client that does not follow redirects.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	e   *env
 	hc  *http.Client
 	jar http.CookieJar

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -18,7 +19,7 @@ func TestGetFederationToken(t *testing.T) {
 	_, err := e.sts(bob).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("fed")})
 	apiError(t, err, "AccessDenied", fmt.Sprintf("User: arn:aws:iam::%s:user/bob is not authorized to perform: sts:GetFederationToken on resource: arn:aws:sts::%s:federated-user/fed because no identity-based policy allows the sts:GetFederationToken action", acct, acct))
 
-	e.putUserPolicy(t, "bob", "fed", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetFederationToken","iam:ListUsers"],"Resource":"*"}]}`)
+	e.putUserPolicy(t, "bob", "fed", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetFederationToken","iam:ListUsers","cloudtrail:LookupEvents"],"Resource":"*"}]}`)
 	withPolicy, err := e.sts(bob).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("fed"),
 		Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`)})
 	if err != nil {
@@ -32,16 +33,21 @@ func TestGetFederationToken(t *testing.T) {
 	if err != nil || aws.ToString(who.UserId) != acct+":fed" {
 		t.Fatalf("GetCallerIdentity = %v, %v", who, err)
 	}
-	if _, err := e.iam(fc).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
-		t.Errorf("federated ListUsers: %v", err)
-	}
+	// AWS refuses every IAM call made with GetFederationToken credentials,
+	// even one the session and user policies both allow.
+	_, err = e.iam(fc).ListUsers(ctx, &iam.ListUsersInput{})
+	apiError(t, err, "InvalidClientTokenId", "The security token included in the request is invalid")
 
 	noPolicy, err := e.sts(bob).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("bare")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.iam(tempCreds(noPolicy.Credentials)).ListUsers(ctx, &iam.ListUsersInput{})
-	apiError(t, err, "AccessDenied", fmt.Sprintf("User: arn:aws:sts::%s:federated-user/bare is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::%s:user/ because no session policy allows the iam:ListUsers action", acct, acct))
+	apiError(t, err, "InvalidClientTokenId", "The security token included in the request is invalid")
+	// Elsewhere a federated session without a session policy has no
+	// permissions: a CloudTrail call is refused by policy.
+	_, err = e.cloudtrail(tempCreds(noPolicy.Credentials)).LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
+	apiError(t, err, "AccessDeniedException", fmt.Sprintf("User: arn:aws:sts::%s:federated-user/bare is not authorized to perform: cloudtrail:LookupEvents on resource: * because no session policy allows the cloudtrail:LookupEvents action", acct))
 
 	_, err = e.sts(fc).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("again")})
 	apiError(t, err, "AccessDenied", "Cannot call GetFederationToken with session credentials")

@@ -353,6 +353,11 @@ func wrap(op string, err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return fmt.Errorf("sqlite: %s: %w: %w", op, store.ErrNotFound, err)
 		}
+		// Extended codes keep the primary code in the low byte.
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
+			return fmt.Errorf("sqlite: %s: %w: %w", op, store.ErrUnavailable, err)
+		}
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
