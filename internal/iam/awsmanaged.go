@@ -62,7 +62,7 @@ func awsVersion(p *awspolicies.Policy) store.PolicyVersion {
 // TagPolicy) on arn:aws:iam::aws:policy/… for every caller, whatever its
 // policies allow, so the refusal is AccessDenied. The message takes the
 // shape of AWS's recorded authorization refusals ("… on resource: policy
-// <arn>"); no recording of this refusal exists in ../shared/reference.
+// <arn>"); no recording of this refusal from real AWS is known, so the text is ours.
 func awsReadOnly(call *identity.Call, action, arn string) error {
 	caller := "arn:aws:iam::" + awsAccount + ":root"
 	if call != nil && call.Caller != nil {
