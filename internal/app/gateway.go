@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -95,18 +94,7 @@ func (a *App) runGateway(out io.Writer, errc chan<- error) (*http.Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("--gateway-addr: %w", err)
 	}
-	hs := &http.Server{
-		Handler:           a.gateway,
-		ReadHeaderTimeout: server.ReadHeaderTimeout,
-		IdleTimeout:       server.IdleTimeout,
-		MaxHeaderBytes:    server.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-	}
-	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
-		}
-	}()
+	hs := a.serve(ln, a.gateway, false, errc) // listeners.go
 	fmt.Fprintf(out, "castellan gateway listening on %s://%s\n", a.scheme(), ln.Addr())
 	return hs, nil
 }

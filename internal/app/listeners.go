@@ -116,20 +116,30 @@ func (a *App) runMetrics(out io.Writer, errc chan<- error) (*http.Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
+	hs := a.serve(ln, a.MetricsHandler(), true, errc)
+	fmt.Fprintf(out, "castellan metrics listening on %s://%s\n", a.scheme(), ln.Addr())
+	return hs, nil
+}
+
+// serve serves h on ln with the server's header limits, sending a failure
+// other than a shutdown to errc. bounded adds the API's read and write
+// timeouts; the gateway goes without them, as its bodies may stream for
+// longer than any fixed bound.
+func (a *App) serve(ln net.Listener, h http.Handler, bounded bool, errc chan<- error) *http.Server {
 	hs := &http.Server{
-		Handler:           a.MetricsHandler(),
+		Handler:           h,
 		ReadHeaderTimeout: server.ReadHeaderTimeout,
-		ReadTimeout:       server.ReadTimeout,
-		WriteTimeout:      server.WriteTimeout,
 		IdleTimeout:       server.IdleTimeout,
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	if bounded {
+		hs.ReadTimeout, hs.WriteTimeout = server.ReadTimeout, server.WriteTimeout
 	}
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
-	fmt.Fprintf(out, "castellan metrics listening on %s://%s\n", a.scheme(), ln.Addr())
-	return hs, nil
+	return hs
 }
