@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/castellan-sts/castellan/internal/sdktest"
 
 	"github.com/castellan-sts/castellan/internal/app"
 	"github.com/castellan-sts/castellan/internal/config"
@@ -52,7 +53,7 @@ func TestAuditCommands(t *testing.T) {
 	}
 	id := regexp.MustCompile(`aws_access_key_id = (\S+)`).FindSubmatch(raw)
 	sec := regexp.MustCompile(`aws_secret_access_key = (\S+)`).FindSubmatch(raw)
-	awsCfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: func() aws.Retryer { return aws.NopRetryer{} },
+	awsCfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: sdktest.Retryer,
 		Credentials: credentials.StaticCredentialsProvider{Value: aws.Credentials{AccessKeyID: string(id[1]), SecretAccessKey: string(sec[1])}}}
 	ctx := context.Background()
 	if _, err := iam.NewFromConfig(awsCfg).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("cli-user")}); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/castellan-sts/castellan/internal/sdktest"
 
 	"github.com/castellan-sts/castellan/internal/app"
 	"github.com/castellan-sts/castellan/internal/config"
@@ -147,7 +148,7 @@ func (s *server) cfg(c aws.Credentials) aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.StaticCredentialsProvider{Value: c},
 		BaseEndpoint: aws.String(s.url),
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		Retryer:      sdktest.Retryer,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/castellan-sts/castellan/internal/sdktest"
 
 	"github.com/castellan-sts/castellan/internal/config"
 )
@@ -57,7 +58,7 @@ func TestCredentialsServeNeverExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	cfg.Retryer = sdktest.Retryer
 	client := sts.NewFromConfig(cfg)
 	keys := map[string]bool{}
 	calls := 0

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/castellan-sts/castellan/internal/sdktest"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -105,7 +106,7 @@ func newEnvWrapped(t testing.TB, wrap func(http.Handler) http.Handler, mutate ..
 func (e *env) iam(creds aws.Credentials) *iam.Client {
 	return iam.NewFromConfig(aws.Config{
 		Region: "us-east-1", Credentials: credentials.StaticCredentialsProvider{Value: creds},
-		BaseEndpoint: aws.String(e.srv.URL), Retryer: func() aws.Retryer { return aws.NopRetryer{} },
+		BaseEndpoint: aws.String(e.srv.URL), Retryer: sdktest.Retryer,
 	})
 }
 

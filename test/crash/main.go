@@ -43,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/castellan-sts/castellan/internal/sdktest"
 	_ "modernc.org/sqlite"
 )
 
@@ -171,7 +172,7 @@ func (c *campaign) cfg(creds aws.Credentials) aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.StaticCredentialsProvider{Value: creds},
 		BaseEndpoint: aws.String(c.srv.url),
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		Retryer:      sdktest.Retryer,
 		HTTPClient:   &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/castellan-sts/castellan/internal/sdktest"
 
 	"github.com/castellan-sts/castellan/internal/audit"
 )
@@ -92,7 +93,7 @@ func clientConfig(url string, creds aws.Credentials) aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.StaticCredentialsProvider{Value: creds},
 		BaseEndpoint: aws.String(url),
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		Retryer:      sdktest.Retryer,
 		// Its own transport: httptest servers of other tests close the
 		// default transport's idle connections when they stop.
 		HTTPClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{}},

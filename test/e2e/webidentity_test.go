@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/castellan-sts/castellan/internal/sdktest"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
@@ -171,7 +172,7 @@ func TestAssumeRoleWithWebIdentityGitHub(t *testing.T) {
 		"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/app:ref:refs/heads/*"}}}]}`, aws.ToString(prov.OpenIDConnectProviderArn))
 	roleARN := e.createRole(t, "gha-deploy", trust, 0)
 	// The call is unsigned, as the SDK makes it.
-	anon := sts.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(e.srv.URL), Retryer: func() aws.Retryer { return aws.NopRetryer{} }})
+	anon := sts.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(e.srv.URL), Retryer: sdktest.Retryer})
 	call := func(tok string) (*sts.AssumeRoleWithWebIdentityOutput, error) {
 		return anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("gha-run-1"), WebIdentityToken: aws.String(tok)})
 	}
@@ -247,7 +248,7 @@ func TestWebIdentityFetchesStayOutside(t *testing.T) {
 		}
 		trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"%s"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, aws.ToString(prov.OpenIDConnectProviderArn))
 		roleARN := e.createRole(t, "gha", trust, 0)
-		anon := sts.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(e.srv.URL), Retryer: func() aws.Retryer { return aws.NopRetryer{} }})
+		anon := sts.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(e.srv.URL), Retryer: sdktest.Retryer})
 		return func(tok string) error {
 			_, err := anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("sess"), WebIdentityToken: aws.String(tok)})
 			return err
