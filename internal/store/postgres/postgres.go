@@ -296,8 +296,9 @@ func (r retryRow) Scan(dest ...any) error {
 
 // wrap maps a database error to the store's sentinels and adds op as
 // context: unique violations become store.ErrConflict, foreign key
-// violations and pgx.ErrNoRows store.ErrNotFound. The driver error stays in
-// the chain.
+// violations and pgx.ErrNoRows store.ErrNotFound, a server that cannot take
+// the work now (unavailableSQLState, a failed connect) store.ErrUnavailable.
+// The driver error stays in the chain.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -317,8 +318,30 @@ func wrap(op string, err error) error {
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrNotFound, err)
 		}
+		if unavailableSQLState(pe.Code) {
+			return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrUnavailable, err)
+		}
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrUnavailable, err)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// unavailableSQLState reports whether a SQLSTATE says the server cannot
+// take the work now rather than that the work is wrong: class 53
+// (insufficient resources: disk full, out of memory, too many connections),
+// class 08 (connection exceptions) and the shutdown states 57P01–57P03.
+// Nothing was committed, and the same call may succeed later, so the edge
+// answers 503, which clients retry, as for a full SQLite disk.
+func unavailableSQLState(code string) bool {
+	switch {
+	case strings.HasPrefix(code, "53"), strings.HasPrefix(code, "08"):
+		return true
+	case code == "57P01", code == "57P02", code == "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
+		return true
+	}
+	return false
 }
 
 // errNoRows stands for "the update or delete matched nothing".

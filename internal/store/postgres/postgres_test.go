@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/castellan-sts/castellan/internal/secret"
@@ -619,4 +620,56 @@ func TestDatabaseRestart(t *testing.T) {
 		t.Fatalf("PutRevocation after the restart: %v", err)
 	}
 	rec.waitFor(t, store.Change{Kind: store.ChangeRevocation})
+}
+
+// TestUnavailableSQLStates: a server that cannot take the work (a full disk,
+// no memory, no connections, shutting down) is store.ErrUnavailable, which
+// the edge answers 503 and clients retry; a wrong request is not.
+func TestUnavailableSQLStates(t *testing.T) {
+	for code, want := range map[string]bool{
+		"53100": true, "53200": true, "53300": true, "53400": true, // disk_full, out_of_memory, too_many_connections, configuration_limit_exceeded
+		"08006": true, "08001": true, // connection_failure, sqlclient_unable_to_establish_sqlconnection
+		"57P01": true, "57P03": true, // admin_shutdown, cannot_connect_now
+		"57014": false, // query_canceled: the caller gave up
+		"23505": false, "22001": false, "42P01": false, "40001": false,
+	} {
+		err := wrap("op", &pgconn.PgError{Code: code})
+		if got := errors.Is(err, store.ErrUnavailable); got != want {
+			t.Errorf("SQLSTATE %s: ErrUnavailable = %v, want %v", code, got, want)
+		}
+	}
+}
+
+// TestDiskFullIsUnavailable makes the database answer disk_full to a write
+// (a trigger raising SQLSTATE 53100, as PostgreSQL does when it cannot
+// extend a file) and checks the store reports ErrUnavailable, writes
+// nothing, and works again when the disk has room.
+func TestDiskFullIsUnavailable(t *testing.T) {
+	ctx := t.Context()
+	s, schema := openFresh(t)
+	defer s.Close()
+	const acct = "123456789012"
+	if err := s.CreateAccount(ctx, store.Account{ID: acct, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	sch := pgx.Identifier{schema}.Sanitize()
+	if _, err := s.pool.Exec(ctx, `CREATE FUNCTION `+sch+`.refuse_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$;
+CREATE TRIGGER refuse_write BEFORE INSERT ON `+sch+`.users FOR EACH ROW EXECUTE FUNCTION `+sch+`.refuse_write()`); err != nil {
+		t.Fatal(err)
+	}
+	u := store.User{AccountID: acct, ID: "AIDAFULL", Name: "full", Path: "/", CreatedAt: time.Now()}
+	err := s.CreateUser(ctx, u)
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("CreateUser on a full disk = %v, want store.ErrUnavailable", err)
+	}
+	if _, err := s.GetUser(ctx, acct, "full"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetUser after the refused write = %v, want ErrNotFound", err)
+	}
+	if _, err := s.pool.Exec(ctx, `DROP TRIGGER refuse_write ON `+sch+`.users`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser once the disk has room: %v", err)
+	}
 }
