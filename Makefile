@@ -3,6 +3,7 @@
 #   make bench        Go benchmarks (numbers for the closing notes)
 #   make bench-e2e    castellan serve as its own process vs bare net/http (docs/performance.md)
 #   make fuzz         every fuzz target for FUZZTIME each
+#   make fuzz-long    every fuzz target for FUZZTIME_LONG (default 10m), new corpus kept in testdata/fuzz
 #   make conformance  aws CLI v1/v2, boto3, AWS SDK for JS v3 and curl against a real server
 #   make lint         gofmt, go vet, staticcheck
 #   make disk-full    the data dir, then the audit dir alone, on a full tmpfs (needs root to mount): fail closed, recover
@@ -10,10 +11,11 @@
 
 GO        ?= go
 FUZZTIME  ?= 10s
+FUZZTIME_LONG ?= 10m
 BENCHTIME ?= 1s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test unit conformance bench bench-e2e fuzz lint run crash disk-full
+.PHONY: all build test unit conformance bench bench-e2e fuzz fuzz-long lint run crash disk-full
 CRASH_ITERATIONS ?= 50
 
 
@@ -51,6 +53,24 @@ fuzz:
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$t"; \
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# The long campaign: like fuzz, then the inputs the engine found interesting
+# (kept by go test in its cache) are copied into each package's
+# testdata/fuzz/<Target>, so the next run (and every go test, which replays
+# testdata/fuzz as seeds) starts from them. Commit the ones worth keeping.
+fuzz-long:
+	@set -e; cache=$$($(GO) env GOCACHE)/fuzz; \
+	for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t ($(FUZZTIME_LONG))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME_LONG) $$pkg; \
+	    if [ -d "$$cache/$$pkg/$$t" ]; then \
+	      mkdir -p "$$dir/testdata/fuzz/$$t"; cp -n "$$cache/$$pkg/$$t"/* "$$dir/testdata/fuzz/$$t"/ 2>/dev/null || true; \
+	      echo "   corpus: $$(ls "$$dir/testdata/fuzz/$$t" | wc -l) inputs in $$dir/testdata/fuzz/$$t"; \
+	    fi; \
 	  done; \
 	done
 

@@ -47,7 +47,7 @@ type testIdP struct {
 	jwks      http.HandlerFunc
 }
 
-func newTestIdP(t *testing.T) *testIdP {
+func newTestIdP(t testing.TB) *testIdP {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -122,7 +122,7 @@ func (idp *testIdP) token(t *testing.T, kid string) string {
 	return raw
 }
 
-func selfSigned(t *testing.T, host string) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB, host string) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
