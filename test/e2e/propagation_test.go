@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/castellan-sts/castellan/internal/app"
 	"github.com/castellan-sts/castellan/internal/config"
 	"github.com/castellan-sts/castellan/internal/store/postgres/pgtest"
 )
@@ -183,4 +184,125 @@ AND application_name LIKE '%.' || $1`, schema).Scan(&killed); err != nil {
 		t.Fatalf("terminated %d listener connections, want both nodes'", killed)
 	}
 	t.Logf("terminated %d listener connections", killed)
+}
+
+// TestChangePropagationKinds measures the other kinds of change that must
+// reach every node: a policy edit (an inline policy allowing iam:GetUser
+// put and deleted on node A, enforced on node B) and a revocation of a
+// temporary key (made through the store, as `castellan sessions revoke`
+// does, enforced on both nodes). p99 of each must be ≤ 250 ms, and no
+// change may be unenforced after 2 s.
+func TestChangePropagationKinds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hundreds of changes across two nodes")
+	}
+	storeURL := multiNodeStore(t)
+	ctx := context.Background()
+	mk := make([]byte, 32)
+	rand.Read(mk)
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.StoreURL = storeURL
+	cfg.MasterKey = base64.StdEncoding.EncodeToString(mk)
+	cfg.AccountID = "123456789012"
+	cfg.Limits = config.Limits{}
+	clk := &clock{}
+	clk.Set(time.Now().UTC().Truncate(time.Second))
+	a := startNode(t, cfg, clk)
+	b := startNode(t, cfg, clk)
+	ia := a.iam(a.root)
+	n := propagationChanges(300) / 2
+
+	const user = "prop-kinds"
+	if _, err := ia.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
+		t.Fatal(err)
+	}
+	ko, err := ia.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := aws.Credentials{AccessKeyID: *ko.AccessKey.AccessKeyId, SecretAccessKey: *ko.AccessKey.SecretAccessKey}
+	onB := b.iam(creds)
+	waitFor(t, func() bool {
+		_, err := b.sts(creds).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err == nil
+	})
+
+	// until polls probe on B until it reports the new state, and returns
+	// the time from the change's answer.
+	stale := 0
+	until := func(what string, committed time.Time, probe func() bool) time.Duration {
+		for {
+			if probe() {
+				return time.Since(committed)
+			}
+			if time.Since(committed) > 2*time.Second {
+				stale++
+				t.Logf("%s not enforced on B after 2 s", what)
+				return time.Since(committed)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	// Policy edits.
+	allowGetUser := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::%s:user/%s"}]}`, cfg.AccountID, user)
+	getUser := func() error {
+		_, err := onB.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+		return err
+	}
+	var policyLat []time.Duration
+	allowed := false
+	for i := range n {
+		if allowed {
+			_, err = ia.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("get")})
+		} else {
+			_, err = ia.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("get"), PolicyDocument: aws.String(allowGetUser)})
+		}
+		if err != nil {
+			t.Fatalf("policy change %d: %v", i, err)
+		}
+		committed := time.Now()
+		allowed = !allowed
+		policyLat = append(policyLat, until(fmt.Sprintf("policy change %d", i), committed, func() bool { return (getUser() == nil) == allowed }))
+	}
+	report(t, "policy edit propagation", policyLat)
+
+	// Revocations of temporary keys.
+	admin, err := app.OpenAdmin(ctx, config.Config{StoreURL: storeURL, MasterKey: cfg.MasterKey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var revokeLat []time.Duration
+	for i := range n {
+		out, err := a.sts(creds).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+		if err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+		sess := tempCreds(out.Credentials)
+		gciB := func() error {
+			_, err := b.sts(sess).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			return err
+		}
+		if err := gciB(); err != nil {
+			t.Fatalf("session %d on B before its revocation: %v", i, err)
+		}
+		if err := admin.RevokeKey(ctx, sess.AccessKeyID); err != nil {
+			t.Fatal(err)
+		}
+		committed := time.Now()
+		revokeLat = append(revokeLat, until(fmt.Sprintf("revocation %d", i), committed, func() bool { return gciB() != nil }))
+		apiError(t, gciB(), "InvalidClientTokenId", "The security token included in the request is invalid.")
+	}
+	report(t, "revocation propagation", revokeLat)
+
+	for what, lat := range map[string][]time.Duration{"policy edit": policyLat, "revocation": revokeLat} {
+		if p := percentile(lat, 0.99); p > 250*time.Millisecond {
+			t.Errorf("%s: p99 propagation %v, want ≤ 250ms", what, p)
+		}
+	}
+	if stale > 0 {
+		t.Errorf("%d changes not enforced on the other node 2 s after they committed, want 0", stale)
+	}
 }
