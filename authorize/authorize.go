@@ -189,7 +189,21 @@ func endpointOf(raw string) (string, error) {
 }
 
 func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	id, refusal, err := m.ask(r)
+	// A client that sends no x-amz-content-sha256 (most SDKs signing for
+	// execute-api) signed the body's real hash, which /authorize cannot
+	// know: hash the body first and tell it. The signature then covers the
+	// body itself. A presigned URL is left alone: for S3 its payload is
+	// UNSIGNED-PAYLOAD, and the header would change that.
+	bodyHash := ""
+	if m.checkBody && len(r.Header.Values("X-Amz-Content-Sha256")) == 0 && !r.URL.Query().Has("X-Amz-Signature") {
+		body, e := m.readBody(r)
+		if e != nil {
+			e.write(w, "")
+			return
+		}
+		bodyHash = sha256Hex(body)
+	}
+	id, refusal, err := m.ask(r, bodyHash)
 	if err != nil {
 		if r.Context().Err() != nil {
 			// The client went away: nobody reads the answer.
@@ -205,7 +219,9 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	if m.checkBody && id.Payload == PayloadDeclared {
-		if e := m.verifyBody(r, id); e != nil {
+		if bodyHash != "" {
+			id.Payload = PayloadVerified
+		} else if e := m.verifyBody(r, id); e != nil {
 			e.write(w, id.RequestID)
 			return
 		}
@@ -216,10 +232,11 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	next.ServeHTTP(w, r2)
 }
 
-// ask calls /authorize about r. It returns the identity of an allowed
+// ask calls /authorize about r (with bodyHash, when not "", as its
+// x-amz-content-sha256). It returns the identity of an allowed
 // request, or Castellan's refusal, or an error when there is no usable
 // answer (the request then fails closed).
-func (m *middleware) ask(r *http.Request) (*Identity, *refusal, error) {
+func (m *middleware) ask(r *http.Request, bodyHash string) (*Identity, *refusal, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), m.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.endpoint, http.NoBody)
@@ -227,6 +244,9 @@ func (m *middleware) ask(r *http.Request) (*Identity, *refusal, error) {
 		return nil, nil, err
 	}
 	copySigningHeaders(req.Header, r)
+	if bodyHash != "" {
+		req.Header.Set("X-Amz-Content-Sha256", bodyHash)
+	}
 	// As nginx's auth_request does: the host in Host, the request line in
 	// X-Original-Method and X-Original-Uri, the signed length apart (the
 	// subrequest itself has no body).
@@ -356,9 +376,10 @@ func identityOf(h http.Header) (*Identity, error) {
 	return id, nil
 }
 
-// verifyBody buffers r's body and checks it against the hash the client
-// signed, which Castellan verified only as declared. No header means the
-// empty body's hash: that is what Castellan's check used.
+// verifyBody buffers r's body and checks it against the x-amz-content-sha256
+// the client signed, which Castellan verified only as declared. No header
+// (a presigned URL) means the empty body's hash: that is what Castellan's
+// check used.
 func (m *middleware) verifyBody(r *http.Request, id *Identity) *apiError {
 	want := emptySHA256
 	if v := r.Header.Values("X-Amz-Content-Sha256"); len(v) > 0 {
@@ -370,32 +391,44 @@ func (m *middleware) verifyBody(r *http.Request, id *Identity) *apiError {
 		return &apiError{status: http.StatusForbidden, typ: "InvalidSignatureException",
 			message: "aws-chunked payloads (" + truncate(want, 64) + ") are not accepted on this API: send the body in one piece."}
 	}
+	body, e := m.readBody(r)
+	if e != nil {
+		return e
+	}
+	// Exact comparison, as Castellan's own check: the signature covered the
+	// header as written, so an upper-case hash is not the body's.
+	if !hmac.Equal([]byte(sha256Hex(body)), []byte(want)) {
+		return &apiError{status: http.StatusForbidden, typ: "InvalidSignatureException", message: msgSignatureMismatch}
+	}
+	id.Payload = PayloadVerified
+	return nil
+}
+
+// readBody buffers r's body, up to MaxBody (more is 413), and puts it back
+// for the next handler.
+func (m *middleware) readBody(r *http.Request) ([]byte, *apiError) {
 	if r.ContentLength > m.maxBody {
-		return errTooLarge()
+		return nil, errTooLarge()
 	}
 	var body []byte
 	if r.Body != nil {
 		b, err := io.ReadAll(io.LimitReader(r.Body, m.maxBody+1))
 		if int64(len(b)) > m.maxBody {
-			return errTooLarge()
+			return nil, errTooLarge()
 		}
 		if err != nil {
-			return &apiError{status: http.StatusBadRequest, typ: "BadRequestException", message: "The request body could not be read."}
+			return nil, &apiError{status: http.StatusBadRequest, typ: "BadRequestException", message: "The request body could not be read."}
 		}
 		body = b
 	}
-	sum := sha256.Sum256(body)
-	var got [2 * sha256.Size]byte
-	hex.Encode(got[:], sum[:])
-	// Exact comparison, as Castellan's own check: the signature covered the
-	// header as written, so an upper-case hash is not the body's.
-	if !hmac.Equal(got[:], []byte(want)) {
-		return &apiError{status: http.StatusForbidden, typ: "InvalidSignatureException", message: msgSignatureMismatch}
-	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-	id.Payload = PayloadVerified
-	return nil
+	return body, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

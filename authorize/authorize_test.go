@@ -275,6 +275,7 @@ func TestBodyCheck(t *testing.T) {
 		name       string
 		opts       Options
 		hash       string // x-amz-content-sha256; "-" for none
+		query      string
 		body       string
 		unknownLen bool
 		status     int
@@ -285,7 +286,10 @@ func TestBodyCheck(t *testing.T) {
 		{name: "tampered", hash: hashOf(body), body: "order=2", status: 403, errType: "InvalidSignatureException"},
 		{name: "upper-case hash", hash: strings.ToUpper(hashOf(body)), body: body, status: 403, errType: "InvalidSignatureException"},
 		{name: "no header, empty body", hash: "-", body: "", status: 204, payload: PayloadVerified},
-		{name: "no header, a body", hash: "-", body: body, status: 403, errType: "InvalidSignatureException"},
+		{name: "no header, a body: hashed for Castellan", hash: "-", body: body, status: 204, payload: PayloadVerified},
+		{name: "no header, over MaxBody", opts: Options{MaxBody: 4}, hash: "-", body: body, status: 413, errType: "RequestTooLargeException"},
+		{name: "presigned, no header, a body", query: "?X-Amz-Signature=abc", hash: "-", body: body, status: 403, errType: "InvalidSignatureException"},
+		{name: "no header, skipped", opts: Options{SkipBodyCheck: true}, hash: "-", body: body, status: 204, payload: PayloadDeclared},
 		{name: "aws-chunked", hash: "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", body: body, status: 403, errType: "InvalidSignatureException"},
 		{name: "over MaxBody (Content-Length)", opts: Options{MaxBody: 4}, hash: hashOf(body), body: body, status: 413, errType: "RequestTooLargeException"},
 		{name: "over MaxBody (no length)", opts: Options{MaxBody: 4}, hash: hashOf(body), body: body, unknownLen: true, status: 413, errType: "RequestTooLargeException"},
@@ -295,7 +299,7 @@ func TestBodyCheck(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rec := &recorder{}
-			r := signedRequest("PUT", "http://api/orders/1", c.body)
+			r := signedRequest("PUT", "http://api/orders/1"+c.query, c.body)
 			if c.hash != "-" {
 				r.Header.Set("X-Amz-Content-Sha256", c.hash)
 			}
@@ -307,11 +311,31 @@ func TestBodyCheck(t *testing.T) {
 			if w.Code != c.status || w.Header().Get("X-Amzn-Errortype") != c.errType {
 				t.Fatalf("got %d %q %s, want %d %q", w.Code, w.Header().Get("X-Amzn-Errortype"), w.Body, c.status, c.errType)
 			}
+			// What Castellan verified the signature against.
+			if c.status != 413 {
+				got, _ := f.last(t)
+				want := c.hash
+				switch {
+				case c.hash == "-" && (c.opts.SkipBodyCheck || c.query != ""):
+					want = ""
+				case c.hash == "-":
+					want = hashOf(c.body)
+				}
+				if h := got.Header.Get("X-Amz-Content-Sha256"); h != want {
+					t.Errorf("Castellan got x-amz-content-sha256 %q, want %q", h, want)
+				}
+			}
 			if c.status != 204 {
 				if rec.called {
 					t.Error("a refused body reached the handler")
 				}
-				if w.Header().Get("X-Amzn-Requestid") != "req-1" || w.Header().Get("Content-Type") != "application/json" {
+				// A body over MaxBody without a declared hash is refused
+				// before Castellan is asked: no request id then.
+				wantID := "req-1"
+				if c.hash == "-" && c.status == 413 {
+					wantID = ""
+				}
+				if w.Header().Get("X-Amzn-Requestid") != wantID || w.Header().Get("Content-Type") != "application/json" {
 					t.Errorf("headers %v", w.Header())
 				}
 				return
