@@ -193,9 +193,10 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	// execute-api) signed the body's real hash, which /authorize cannot
 	// know: hash the body first and tell it. The signature then covers the
 	// body itself. A presigned URL is left alone: for S3 its payload is
-	// UNSIGNED-PAYLOAD, and the header would change that.
+	// UNSIGNED-PAYLOAD, and the header would change that. A request with no
+	// Authorization at all is refused without its body being read.
 	bodyHash := ""
-	if m.checkBody && len(r.Header.Values("X-Amz-Content-Sha256")) == 0 && !r.URL.Query().Has("X-Amz-Signature") {
+	if m.checkBody && r.Header.Get("Authorization") != "" && len(r.Header.Values("X-Amz-Content-Sha256")) == 0 && !r.URL.Query().Has("X-Amz-Signature") {
 		body, e := m.readBody(r)
 		if e != nil {
 			e.write(w, "")
