@@ -27,6 +27,11 @@ const (
 	CodeInvalidChunk = "InvalidRequest"
 	// CodeBadDigest: a trailer checksum does not match the body (HTTP 400).
 	CodeBadDigest = "BadDigest"
+	// CodeBodyTooLong: a chunk header announces more data than
+	// x-amz-decoded-content-length leaves (HTTP 400). It is reported as soon
+	// as the header is read, before the chunk's data, so a client declaring
+	// a small body cannot make the reader take in a large one.
+	CodeBodyTooLong = "EntityTooLarge"
 )
 
 // ChunkReader decodes an aws-chunked body (Content-Encoding: aws-chunked)
@@ -172,6 +177,9 @@ func (c *ChunkReader) fill() error {
 		if err != nil {
 			return err
 		}
+		if err := c.checkAhead(int64(size)); err != nil {
+			return err
+		}
 		c.nsize, c.nsig = size, sig
 	}
 	c.cur, c.off = nil, 0
@@ -209,6 +217,9 @@ func (c *ChunkReader) fill() error {
 	if err != nil {
 		return err
 	}
+	if err := c.checkAhead(int64(len(buf)) + int64(size)); err != nil {
+		return err
+	}
 	last := size == 0
 	if last {
 		if err := c.final(sig); err != nil {
@@ -236,6 +247,16 @@ func (c *ChunkReader) checkLength(n int64, last bool) error {
 	total := c.released + n
 	if total > c.decoded || (last && total != c.decoded) {
 		return newError(CodeIncompleteBody, "You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header.", "")
+	}
+	return nil
+}
+
+// checkAhead refuses a chunk header that announces data past
+// x-amz-decoded-content-length: n is what is read but not yet released,
+// plus the announced chunk.
+func (c *ChunkReader) checkAhead(n int64) error {
+	if c.decoded >= 0 && c.released+n > c.decoded {
+		return newError(CodeBodyTooLong, "aws-chunked: the body is longer than its x-amz-decoded-content-length.", "")
 	}
 	return nil
 }

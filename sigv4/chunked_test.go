@@ -317,3 +317,22 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// A chunk header announcing more than x-amz-decoded-content-length leaves
+// is refused before its data is read.
+func TestChunkReaderLongerThanDeclared(t *testing.T) {
+	data := strings.Repeat("x", 1<<20)
+	body := strings.NewReader("100000\r\n" + data + "\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n")
+	cr, err := NewChunkReader(body, ChunkParams{Mode: StreamingUnsignedPayloadTrailer, AmzDate: "20130524T000000Z", Region: "us-east-1", Service: "s3", DecodedLength: 1024, Trailer: []string{"x-amz-checksum-crc32"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(cr)
+	se, ok := err.(*Error)
+	if !ok || se.Code != CodeBodyTooLong || se.HTTPStatus() != 400 || len(got) != 0 {
+		t.Fatalf("got %d bytes, %v", len(got), err)
+	}
+	if left := body.Len(); left < len(data)-MaxChunkLine-2 {
+		t.Errorf("the reader took in %d bytes of the chunk's data", len(data)-left)
+	}
+}

@@ -74,7 +74,7 @@ func (e *Error) AWSMessage() string { return e.Message }
 // for every other code.
 func (e *Error) HTTPStatus() int {
 	switch e.Code {
-	case CodeIncompleteSignature, CodeAuthorizationQueryParametersError, CodeIncompleteBody, CodeInvalidChunk, CodeBadDigest:
+	case CodeIncompleteSignature, CodeAuthorizationQueryParametersError, CodeIncompleteBody, CodeInvalidChunk, CodeBadDigest, CodeBodyTooLong:
 		return http.StatusBadRequest
 	}
 	return http.StatusForbidden

@@ -56,8 +56,8 @@ func TestImportRules(t *testing.T) {
 			inModule := strings.HasPrefix(d, module)
 			switch {
 			// Rule 2: the public packages use only the standard library.
-			case (strings.HasPrefix(name, "sigv4") || strings.HasPrefix(name, "policy")) && !isStd(d) && !(inModule && (strings.HasPrefix(dn, "sigv4") || strings.HasPrefix(dn, "policy"))):
-				t.Errorf("%s imports %s: sigv4/ and policy/ must use only the standard library", name, d)
+			case publicPackage(name) && !isStd(d) && !(inModule && publicPackage(dn)):
+				t.Errorf("%s imports %s: sigv4/, policy/ and authorize/ must use only the standard library", name, d)
 			// Rule 5: awserr is a leaf.
 			case name == "internal/awserr" && !isStd(d):
 				t.Errorf("%s imports %s: internal/awserr must be a leaf", name, d)
@@ -96,6 +96,17 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
+}
+
+// publicPackage reports whether a module-relative package path is one of
+// the public, standard-library-only packages or below one.
+func publicPackage(rel string) bool {
+	for _, p := range []string{"sigv4", "policy", "authorize"} {
+		if rel == p || strings.HasPrefix(rel, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func forbiddenForClient(dn string) bool {

@@ -68,6 +68,12 @@ func (b *verifiedBody) failure() *apiError {
 func bodyError(err error) *apiError {
 	if se, ok := errors.AsType[*sigv4.Error](err); ok {
 		switch se.Code {
+		case sigv4.CodeBodyTooLong:
+			// More than declared, and the declared length is within
+			// max_body: the body is over the limit this request has.
+			e := errTooLarge()
+			e.cause = err
+			return e
 		case sigv4.CodeIncompleteBody, sigv4.CodeInvalidChunk, sigv4.CodeBadDigest:
 			return &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: se.Message, cause: err}
 		}
@@ -84,6 +90,14 @@ func (g *Gateway) serveStreaming(w http.ResponseWriter, r *http.Request, d *deci
 	decoded, err := strconv.ParseInt(r.Header.Get("X-Amz-Decoded-Content-Length"), 10, 64)
 	if err != nil || decoded < 0 {
 		d.err = &apiError{Status: http.StatusBadRequest, Type: "BadRequestException", Message: "aws-chunked bodies require the x-amz-decoded-content-length header."}
+		g.fail(w, r, d, "gateway")
+		return
+	}
+	// max_body bounds the decoded total: the ChunkReader refuses a stream
+	// longer than declared (at the chunk header that announces it), so
+	// declared <= max_body bounds what can reach the upstream.
+	if decoded > rt.MaxBody {
+		d.err = errTooLarge()
 		g.fail(w, r, d, "gateway")
 		return
 	}
