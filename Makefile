@@ -7,6 +7,7 @@
 #   make conformance  aws CLI v1/v2, boto3, AWS SDK for JS v3 and curl against a real server
 #   make lint         gofmt, go vet, staticcheck
 #   make disk-full    the data dir, then the audit dir alone, on a full tmpfs (needs root to mount): fail closed, recover
+#   make soak         SOAK (default 10m) of mixed traffic at 70% of capacity: RSS, goroutines, files, p99 stay flat
 #   make crash        kill -9 campaign (CRASH_ITERATIONS, default 50): nothing acknowledged lost, every change audited
 
 GO        ?= go
@@ -15,7 +16,7 @@ FUZZTIME_LONG ?= 10m
 BENCHTIME ?= 1s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test unit conformance bench bench-e2e fuzz fuzz-long lint run crash disk-full
+.PHONY: all build test unit conformance bench bench-e2e fuzz fuzz-long lint run crash disk-full soak
 CRASH_ITERATIONS ?= 50
 
 
@@ -44,8 +45,16 @@ bench:
 # (go run ./test/benche2e -h lists them); PostgreSQL targets run when
 # CASTELLAN_TEST_POSTGRES is set.
 BENCH_E2E_FLAGS ?=
+SOAK ?= 10m
+SOAK_FLAGS ?=
 bench-e2e:
 	$(GO) run ./test/benche2e $(BENCH_E2E_FLAGS)
+
+# One table row per minute; fails when the last minute drifted from the
+# first (p99 > 1.5x, or RSS, threads, files, goroutines, bytes per op
+# growing by half). SOAK_FLAGS, e.g. -targets pg-on -soak-load 0.5.
+soak:
+	$(GO) run ./test/benche2e -targets sqlite-on -soak $(SOAK) $(SOAK_FLAGS)
 
 # Each fuzz target runs alone: go test -fuzz accepts one target per package run.
 fuzz:

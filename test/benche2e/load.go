@@ -215,6 +215,12 @@ const settle = 200 * time.Millisecond
 // drive runs c against t on conns keep-alive connections for d, spread
 // over the target's nodes, and measures it.
 func drive(ctx context.Context, t *target, c call, conns int, d time.Duration) (result, error) {
+	return drivePaced(ctx, t, c, conns, d, 0)
+}
+
+// drivePaced is drive with each connection starting at most one op per
+// pace (0: closed loop, as fast as the server answers).
+func drivePaced(ctx context.Context, t *target, c call, conns int, d, pace time.Duration) (result, error) {
 	now := time.Now()
 	seqs := make([][][]byte, conns)
 	for i := range conns {
@@ -245,7 +251,7 @@ func drive(ctx context.Context, t *target, c call, conns int, d time.Duration) (
 	var wg sync.WaitGroup
 	begin := time.Now()
 	for i := range conns {
-		wg.Go(func() { lats[i], errs[i] = loop(ctx, dialed[i], seqs[i]) })
+		wg.Go(func() { lats[i], errs[i] = loop(ctx, dialed[i], seqs[i], pace) })
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
@@ -271,9 +277,10 @@ func drive(ctx context.Context, t *target, c call, conns int, d time.Duration) (
 	return r, nil
 }
 
-// loop sends seq over nc until ctx ends, one whole sequence per op,
-// returning each op's latency; any answer but 200 is an error.
-func loop(ctx context.Context, nc net.Conn, seq [][]byte) ([]time.Duration, error) {
+// loop sends seq over nc until ctx ends, one whole sequence per op (at
+// most one per pace when pace > 0), returning each op's latency; any
+// answer but 200 is an error.
+func loop(ctx context.Context, nc net.Conn, seq [][]byte, pace time.Duration) ([]time.Duration, error) {
 	br := bufio.NewReaderSize(nc, 16<<10)
 	lat := make([]time.Duration, 0, 4096)
 	for ctx.Err() == nil {
@@ -293,6 +300,12 @@ func loop(ctx context.Context, nc net.Conn, seq [][]byte) ([]time.Duration, erro
 			}
 		}
 		lat = append(lat, time.Since(t0))
+		if wait := time.Until(t0.Add(pace)); pace > 0 && wait > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+		}
 	}
 	return lat, nil
 }

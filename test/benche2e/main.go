@@ -69,6 +69,7 @@ type options struct {
 	keep           bool
 	base           string
 	profileKinds   string
+	soak           soakOptions
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -91,6 +92,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.base, "base", "", "also run every target with this castellan binary (named <target>-base), for an A/B in the same interleaved rounds")
 	fs.StringVar(&o.profileKinds, "profile-kinds", "cpu,block,mutex,trace", "what -profile fetches (the trace costs the server CPU: leave it out for a clean CPU profile)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data dirs and server logs")
+	fs.DurationVar(&o.soak.duration, "soak", 0, "instead of the benchmark: a soak of this length (make soak) on the first -targets target, the -calls together at -soak-load of capacity, one table row per -soak-window")
+	fs.DurationVar(&o.soak.window, "soak-window", time.Minute, "length of one soak window")
+	fs.Float64Var(&o.soak.load, "soak-load", 0.7, "fraction of the measured capacity the soak offers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			o.targets += ",pg-on"
 		}
 	}
-	if o.profile != "" && !strings.Contains(o.tags, "pprof") && o.bin == "" {
+	if (o.profile != "" || o.soak.duration > 0) && !strings.Contains(o.tags, "pprof") && o.bin == "" {
 		o.tags = strings.TrimSpace(o.tags + " pprof")
 	}
 	return bench(ctx, o, stdout, stderr)
@@ -159,7 +163,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}()
 	for _, name := range strings.Split(o.targets, ",") {
-		spec := serverSpec{name: name, nodes: 1, pprof: o.profile != ""}
+		spec := serverSpec{name: name, nodes: 1, pprof: o.profile != "" || o.soak.duration > 0}
 		switch name {
 		case "sqlite-on", "pg-on":
 			spec.audit = true
@@ -190,6 +194,10 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 
+	if o.soak.duration > 0 {
+		t := targets[1]
+		return soak(ctx, t, chosen, o.conns, o.soak, filepath.Join(dir, t.name+"-0"), stdout, stderr)
+	}
 	jobs := []*job{{t: bt, c: calls[0]}}
 	for _, t := range targets[1:] {
 		for _, c := range chosen {
