@@ -163,6 +163,7 @@ func TestRotateRefusesInjectedSecret(t *testing.T) {
 			if err == nil {
 				t.Fatal("Rotate accepted the hostile response")
 			}
+			t.Logf("refused: %v", err)
 			if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("error = %v\nwant ErrBadResponse mentioning %q", err, tc.wantErr)
 			}
