@@ -87,7 +87,7 @@ func CurrentSettings(files Files, profile string) (ProfileSettings, error) {
 // profiles and comments untouched (files 0600).
 func Configure(files Files, profile string, s ProfileSettings) (ConfigResult, error) {
 	res := ConfigResult{Profile: profile, ConfigFile: files.Config}
-	if profile == "" || strings.ContainsAny(profile, "[]\n\r") || strings.TrimSpace(profile) != profile {
+	if profile == "" || strings.ContainsAny(profile, "[]\n\r\x00") || strings.TrimSpace(profile) != profile {
 		return res, fmt.Errorf("profile name %q: want a name without brackets or surrounding spaces", profile)
 	}
 	if err := ValidateKeys(s.AccessKeyID, s.SecretAccessKey); err != nil {
@@ -120,13 +120,21 @@ func Configure(files Files, profile string, s ProfileSettings) (ConfigResult, er
 		}
 	}
 
+	// Both files are edited in memory first and written only when every
+	// value passed iniFile.set's check, so a refused value leaves both
+	// files as they were.
+	var cred *iniFile
 	if s.AccessKeyID != "" || s.SecretAccessKey != "" || contains(s.Unset, "aws_access_key_id") {
-		cred, err := readINI(files.Credentials)
-		if err != nil {
+		var err error
+		if cred, err = readINI(files.Credentials); err != nil {
 			return res, err
 		}
-		setOrSkip(cred, profile, "aws_access_key_id", s.AccessKeyID, &res.Keys)
-		setOrSkip(cred, profile, "aws_secret_access_key", s.SecretAccessKey, &res.Keys)
+		if err := setOrSkip(cred, profile, "aws_access_key_id", s.AccessKeyID, &res.Keys); err != nil {
+			return res, err
+		}
+		if err := setOrSkip(cred, profile, "aws_secret_access_key", s.SecretAccessKey, &res.Keys); err != nil {
+			return res, err
+		}
 		for _, k := range s.Unset {
 			if k == "aws_access_key_id" || k == "aws_secret_access_key" || k == "aws_session_token" {
 				cred.del(profile, k)
@@ -137,11 +145,6 @@ func Configure(files Files, profile string, s ProfileSettings) (ConfigResult, er
 			cred.del(profile, "aws_session_token")
 			cred.del(profile, "aws_security_token")
 		}
-		if err := writeFileAtomic(files.Credentials, cred.bytes()); err != nil {
-			return res, err
-		}
-		res.CredentialsFile = files.Credentials
-		res.AccessKeyID = MaskKeyID(s.AccessKeyID)
 	}
 
 	conf, err := readINI(files.Config)
@@ -154,26 +157,36 @@ func Configure(files Files, profile string, s ProfileSettings) (ConfigResult, er
 			sec = "profile default"
 		}
 	}
-	setOrSkip(conf, sec, "region", s.Region, &res.Keys)
-	setOrSkip(conf, sec, "output", s.Output, &res.Keys)
-	setOrSkip(conf, sec, "endpoint_url", s.EndpointURL, &res.Keys)
-	setOrSkip(conf, sec, "role_arn", s.RoleARN, &res.Keys)
-	setOrSkip(conf, sec, "source_profile", s.SourceProfile, &res.Keys)
-	setOrSkip(conf, sec, "mfa_serial", s.MFASerial, &res.Keys)
-	setOrSkip(conf, sec, "external_id", s.ExternalID, &res.Keys)
-	setOrSkip(conf, sec, "role_session_name", s.RoleSessionName, &res.Keys)
+	duration := ""
 	if s.DurationSeconds > 0 {
-		setOrSkip(conf, sec, "duration_seconds", strconv.Itoa(s.DurationSeconds), &res.Keys)
+		duration = strconv.Itoa(s.DurationSeconds)
 	}
-	setOrSkip(conf, sec, "credential_process", s.CredentialProcess, &res.Keys)
+	for _, kv := range [][2]string{
+		{"region", s.Region}, {"output", s.Output}, {"endpoint_url", s.EndpointURL},
+		{"role_arn", s.RoleARN}, {"source_profile", s.SourceProfile}, {"mfa_serial", s.MFASerial},
+		{"external_id", s.ExternalID}, {"role_session_name", s.RoleSessionName},
+		{"duration_seconds", duration}, {"credential_process", s.CredentialProcess},
+	} {
+		if err := setOrSkip(conf, sec, kv[0], kv[1], &res.Keys); err != nil {
+			return res, err
+		}
+	}
 	for _, k := range s.Unset {
 		if k != "aws_access_key_id" && k != "aws_secret_access_key" && k != "aws_session_token" {
 			conf.del(sec, k)
 		}
 	}
-	if h, _ := conf.sectionRange(sec); h < 0 {
-		// Make the profile exist in the config file too, so tools list it.
-		conf.lines = append(conf.lines, "["+sec+"]")
+	// Make the profile exist in the config file too, so tools list it.
+	if err := conf.addSection(sec); err != nil {
+		return res, err
+	}
+
+	if cred != nil {
+		if err := writeFileAtomic(files.Credentials, cred.bytes()); err != nil {
+			return res, err
+		}
+		res.CredentialsFile = files.Credentials
+		res.AccessKeyID = MaskKeyID(s.AccessKeyID)
 	}
 	if err := writeFileAtomic(files.Config, conf.bytes()); err != nil {
 		return res, err
@@ -181,12 +194,15 @@ func Configure(files Files, profile string, s ProfileSettings) (ConfigResult, er
 	return res, nil
 }
 
-func setOrSkip(f *iniFile, section, key, value string, keys *[]string) {
+func setOrSkip(f *iniFile, section, key, value string, keys *[]string) error {
 	if value == "" {
-		return
+		return nil
 	}
-	f.set(section, key, value)
+	if err := f.set(section, key, value); err != nil {
+		return err
+	}
 	*keys = append(*keys, key)
+	return nil
 }
 
 func oneOf(s string, set ...string) bool {
@@ -217,5 +233,9 @@ func Verify(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return aws.ToString(out.Arn), nil
+	arn := aws.ToString(out.Arn)
+	if err := CheckARN("GetCallerIdentity", arn); err != nil {
+		return "", err
+	}
+	return arn, nil
 }

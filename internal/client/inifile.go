@@ -32,13 +32,18 @@ func readINI(path string) (*iniFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseINI(b), nil
+}
+
+// parseINI splits a file's content into lines (CRLF or LF).
+func parseINI(b []byte) *iniFile {
 	s := strings.ReplaceAll(string(b), "\r\n", "\n")
 	s = strings.TrimSuffix(s, "\n")
 	f := &iniFile{}
 	if s != "" {
 		f.lines = strings.Split(s, "\n")
 	}
-	return f, nil
+	return f
 }
 
 // normSection folds whitespace inside a section name ("profile   x" →
@@ -92,8 +97,13 @@ func (f *iniFile) get(section, key string) (string, bool) {
 
 // set sets key = value in section, replacing the key's line if present,
 // else adding it after the section's last setting; a missing section is
-// appended at the end of the file.
-func (f *iniFile) set(section, key, value string) {
+// appended at the end of the file. It is the only way a new value enters
+// a file, so it is where values that would break out of their line are
+// refused (checkLine); f is unchanged then.
+func (f *iniFile) set(section, key, value string) error {
+	if err := checkLine(section, key, value); err != nil {
+		return err
+	}
 	line := key + " = " + value
 	h, end := f.sectionRange(section)
 	if h < 0 {
@@ -101,20 +111,32 @@ func (f *iniFile) set(section, key, value string) {
 			f.lines = append(f.lines, "")
 		}
 		f.lines = append(f.lines, "["+section+"]", line)
-		return
+		return nil
 	}
 	last := h
 	for i := h + 1; i < end; i++ {
 		l := f.lines[i]
 		if m := keyRE.FindStringSubmatch(l); m != nil && strings.EqualFold(m[1], key) {
 			f.lines[i] = line
-			return
+			return nil
 		}
 		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") && !strings.HasPrefix(t, ";") {
 			last = i
 		}
 	}
 	f.lines = append(f.lines[:last+1], append([]string{line}, f.lines[last+1:]...)...)
+	return nil
+}
+
+// addSection appends an empty section when it is missing.
+func (f *iniFile) addSection(section string) error {
+	if err := checkLine(section, "", ""); err != nil {
+		return err
+	}
+	if h, _ := f.sectionRange(section); h < 0 {
+		f.lines = append(f.lines, "["+section+"]")
+	}
+	return nil
 }
 
 // del removes key from section (and its indented continuation lines).

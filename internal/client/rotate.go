@@ -104,6 +104,9 @@ func Rotate(ctx context.Context, o RotateOptions) (Rotation, error) {
 		return r, &RotateError{Stage: "checking the current key", Err: err,
 			Recovery: "The current key does not work, so there is nothing safe to rotate from. Run: castellan doctor --profile " + profile}
 	}
+	if err := CheckARN("GetCallerIdentity", aws.ToString(who.Arn)); err != nil {
+		return r, &RotateError{Stage: "checking the current key", Err: err, Recovery: "Nothing was changed. Check that the profile's endpoint_url is the Castellan server you meant."}
+	}
 	r.Caller = aws.ToString(who.Arn)
 
 	// AWS allows two keys per user: make room only if the other is ours to judge.
@@ -127,6 +130,12 @@ func Rotate(ctx context.Context, o RotateOptions) (Rotation, error) {
 		return r, &RotateError{Stage: "creating the new key", Err: err, Recovery: "Nothing was changed; the current key still works."}
 	}
 	newID, newSecret := aws.ToString(created.AccessKey.AccessKeyId), aws.ToString(created.AccessKey.SecretAccessKey)
+	if err := CheckAccessKey("CreateAccessKey", newID, newSecret); err != nil {
+		// Neither value is used, echoed or written: a key id that is not
+		// one cannot be deleted by name either.
+		return r, &RotateError{Stage: "checking the new key", Err: err,
+			Recovery: "Nothing was written; the profile keeps its current key " + r.OldKey + ", which still works. The server may have created a key anyway: list the identity's keys (aws iam list-access-keys) and delete any you do not recognise, and check that the profile's endpoint_url is the Castellan server you meant."}
+	}
 	r.NewKey = MaskKeyID(newID)
 	step("created " + r.NewKey)
 	undo := func(stage string, err error) error {
@@ -148,8 +157,12 @@ func Rotate(ctx context.Context, o RotateOptions) (Rotation, error) {
 	if err != nil {
 		return r, undo("reading the credentials file", err)
 	}
-	cred.set(profile, "aws_access_key_id", newID)
-	cred.set(profile, "aws_secret_access_key", newSecret)
+	if err := cred.set(profile, "aws_access_key_id", newID); err != nil {
+		return r, undo("writing the credentials file", err)
+	}
+	if err := cred.set(profile, "aws_secret_access_key", newSecret); err != nil {
+		return r, undo("writing the credentials file", err)
+	}
 	if err := writeFileAtomic(files.Credentials, cred.bytes()); err != nil {
 		return r, undo("writing the credentials file", err)
 	}

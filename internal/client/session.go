@@ -134,6 +134,9 @@ func (s *Sessions) Fetch(ctx context.Context) (aws.Credentials, error) {
 		if err != nil {
 			return aws.Credentials{}, fmt.Errorf("assuming role %s: %w", prof.RoleARN, err)
 		}
+		if err := CheckSessionCredentials("AssumeRole", c); err != nil {
+			return aws.Credentials{}, err
+		}
 		return c, nil
 	}
 	base, err := retrieve(ctx, cfg)
@@ -163,12 +166,22 @@ func (s *Sessions) Fetch(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return aws.Credentials{}, fmt.Errorf("GetSessionToken: %w", err)
 	}
+	if out.Credentials == nil {
+		return aws.Credentials{}, badResponse("GetSessionToken", "a response", "without credentials")
+	}
 	c := out.Credentials
-	return aws.Credentials{
+	creds := aws.Credentials{
 		AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey),
 		SessionToken: aws.ToString(c.SessionToken), CanExpire: true, Expires: aws.ToTime(c.Expiration),
 		AccountID: base.AccountID, Source: "GetSessionToken",
-	}, nil
+	}
+	// The credentials go on to the cache, credential_process output, a
+	// child's environment and the container-credentials server: refuse a
+	// malformed answer here, once, before any of them sees it.
+	if err := CheckSessionCredentials("GetSessionToken", creds); err != nil {
+		return aws.Credentials{}, err
+	}
+	return creds, nil
 }
 
 func retrieve(ctx context.Context, cfg aws.Config) (aws.Credentials, error) {
