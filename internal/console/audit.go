@@ -38,9 +38,9 @@ type eventRow struct {
 	// T is Time in seconds since the epoch: the event and Why denied
 	// links carry it, so their lookup reads the events of that second
 	// from the store's time index instead of every event.
-	T int64
-	Denied, AuthFailure                                                             bool
-	Raw                                                                             string
+	T                   int64
+	Denied, AuthFailure bool
+	Raw                 string
 }
 
 const timeInput = "2006-01-02T15:04"
