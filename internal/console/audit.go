@@ -26,14 +26,21 @@ type auditQuery struct {
 	Start, End         string // datetime-local values, UTC
 	Token              string
 	Max                int
+	// From and To, when set, bound the lookup to the second (they win
+	// over Start and End, which have the minute of a form's field).
+	From, To time.Time
 }
 
 // eventRow is one event as lists show it.
 type eventRow struct {
 	ID, Name, Source, User, AccessKey, ErrorCode, ErrorMessage, SourceIP, UserAgent string
 	Time                                                                            time.Time
-	Denied, AuthFailure                                                             bool
-	Raw                                                                             string
+	// T is Time in seconds since the epoch: the event and Why denied
+	// links carry it, so their lookup reads the events of that second
+	// from the store's time index instead of every event.
+	T                   int64
+	Denied, AuthFailure bool
+	Raw                 string
 }
 
 const timeInput = "2006-01-02T15:04"
@@ -53,6 +60,14 @@ func (c *Console) lookup(r *http.Request, q auditQuery) ([]eventRow, string, err
 	}
 	if t, err := time.Parse(timeInput, q.End); err == nil {
 		et := audit.EpochTime(t)
+		in.EndTime = &et
+	}
+	if !q.From.IsZero() {
+		et := audit.EpochTime(q.From)
+		in.StartTime = &et
+	}
+	if !q.To.IsZero() {
+		et := audit.EpochTime(q.To)
 		in.EndTime = &et
 	}
 	body, _ := json.Marshal(in)
@@ -77,6 +92,7 @@ var authFailureCodes = map[string]bool{
 func eventRowOf(e audit.LookupEvent) eventRow {
 	row := eventRow{ID: e.EventID, Name: e.EventName, Source: e.EventSource, User: e.Username, AccessKey: e.AccessKeyID,
 		Time: time.Time(e.EventTime), Raw: e.CloudTrailEvent}
+	row.T = row.Time.Unix()
 	var ev struct {
 		ErrorCode       string `json:"errorCode"`
 		ErrorMessage    string `json:"errorMessage"`
@@ -189,20 +205,79 @@ type eventData struct {
 	Pretty string
 }
 
-// oneEvent finds an event by id with LookupEvents.
-func (c *Console) oneEvent(r *http.Request, id string) (*eventRow, error) {
-	rows, _, err := c.lookup(r, auditQuery{AttrKey: "EventId", AttrValue: id, Max: 1})
-	if err != nil {
-		return nil, err
+// An event page's lookup is bounded in time, never a search of the whole
+// trail: the store indexes events by time, not by id (an id lookup reads
+// every event of its time range).
+const (
+	// eventSlack widens the link's second on both sides (the link's time
+	// is whole seconds; the store keeps finer times).
+	eventSlack = time.Second
+	// idWindowBefore is how long before its id's creation an event may
+	// be dated (its eventTime is when the request arrived; the id is
+	// made when its record is), for links without a usable time.
+	idWindowBefore = time.Minute
+	idWindowAfter  = time.Second
+	// maxEpochSeconds bounds a link's time (LookupEvents refuses larger).
+	maxEpochSeconds = 1e11
+)
+
+// eventWindows are the time ranges to look for event id in, in order:
+// around the link's time t (seconds since the epoch) when it is a
+// number, then around the creation time a version 7 event id carries.
+// A link without a usable time and a non-v7 id has none: the page is
+// not found rather than searched for in every event.
+func eventWindows(id, t string) [][2]time.Time {
+	var ws [][2]time.Time
+	if sec, err := strconv.ParseInt(t, 10, 64); err == nil && sec > 0 && sec < maxEpochSeconds {
+		at := time.Unix(sec, 0).UTC()
+		ws = append(ws, [2]time.Time{at.Add(-eventSlack), at.Add(eventSlack)})
 	}
-	if len(rows) == 0 {
+	if at, ok := uuidV7Time(id); ok {
+		w := [2]time.Time{at.Add(-idWindowBefore), at.Add(idWindowAfter)}
+		if len(ws) == 0 || w[1].Before(ws[0][0]) || w[0].After(ws[0][1]) {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
+// uuidV7Time is the creation time in a version 7 UUID (RFC 9562: the
+// first 48 bits are Unix milliseconds), as audit.NewEventID makes them.
+func uuidV7Time(id string) (time.Time, bool) {
+	if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-' || id[14] != '7' ||
+		!strings.ContainsRune("89ab", rune(id[19])) {
+		return time.Time{}, false
+	}
+	ms, err := strconv.ParseUint(id[0:8]+id[9:13], 16, 64)
+	if err != nil || ms == 0 || ms >= maxEpochSeconds*1000 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(int64(ms)).UTC(), true
+}
+
+// oneEvent finds the event of a link (its id and t parameters) with
+// LookupEvents, in the time windows of eventWindows; nil when it is in
+// none of them.
+func (c *Console) oneEvent(r *http.Request) (*eventRow, error) {
+	q := r.URL.Query()
+	id, t := truncate(q.Get("id"), 64), truncate(q.Get("t"), 20)
+	if id == "" {
 		return nil, nil
 	}
-	return &rows[0], nil
+	for _, w := range eventWindows(id, t) {
+		rows, _, err := c.lookup(r, auditQuery{AttrKey: "EventId", AttrValue: id, Max: 1, From: w[0], To: w[1]})
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) > 0 {
+			return &rows[0], nil
+		}
+	}
+	return nil, nil
 }
 
 func (c *Console) auditEvent(w http.ResponseWriter, r *http.Request) {
-	row, err := c.oneEvent(r, truncate(r.URL.Query().Get("id"), 64))
+	row, err := c.oneEvent(r)
 	if err == nil && row == nil {
 		c.render(w, r, http.StatusNotFound, "notfound", &view{Title: "Page not found"})
 		return
@@ -256,7 +331,7 @@ type stmtView struct {
 // evaluation the server made at the time of the request, with the
 // policies as they were then, not a re-run against today's policies.
 func (c *Console) whyDenied(w http.ResponseWriter, r *http.Request) {
-	row, err := c.oneEvent(r, truncate(r.URL.Query().Get("id"), 64))
+	row, err := c.oneEvent(r)
 	if err == nil && row == nil {
 		c.render(w, r, http.StatusNotFound, "notfound", &view{Title: "Page not found"})
 		return

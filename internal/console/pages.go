@@ -1,12 +1,15 @@
 package console
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -445,11 +448,17 @@ func (c *Console) revokeSession(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/console/sessions", "The session was revoked.")
 }
 
+// reportPageSize is how many rows one page of the credential report shows.
+const reportPageSize = 100
+
 type reportData struct {
-	Header []string
-	Rows   [][]string
-	Time   string
-	Notice string
+	Header     []string
+	Rows       [][]string
+	Time       string
+	Notice     string
+	First      int // the number of the page's first row, from 1
+	Last       int
+	Prev, Next string
 }
 
 func (c *Console) credentialReport(w http.ResponseWriter, r *http.Request) {
@@ -472,23 +481,112 @@ func (c *Console) credentialReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep := out.(*monitor.GetCredentialReportOutput)
-	raw, err := base64.StdEncoding.DecodeString(rep.Content)
-	if err != nil {
-		c.page(w, r, "report", "Credential report", "Credential report", nil, err, "iam:GetCredentialReport")
-		return
-	}
+	// The report arrives base64-encoded; both views decode it as they
+	// read it rather than holding a decoded copy.
+	content := func() io.Reader { return base64.NewDecoder(base64.StdEncoding, strings.NewReader(rep.Content)) }
 	if r.URL.Query().Get("format") == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="credential-report.csv"`)
-		_, _ = w.Write(raw)
+		if _, err := io.Copy(w, content()); err != nil {
+			c.log.Warn("console: writing the credential report", "err", err)
+		}
 		return
 	}
-	recs, err := csv.NewReader(strings.NewReader(string(raw))).ReadAll()
+	page := 1
+	if n, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && n > 1 {
+		page = n
+	}
 	d := &reportData{Time: rep.GeneratedTime.UTC().Format("2006-01-02 15:04:05 UTC")}
-	if err == nil && len(recs) > 0 {
-		d.Header, d.Rows = recs[0], recs[1:]
+	unreadable := func(err error) {
+		c.log.Error("console: reading the credential report", "err", err)
+		d.Notice = "The report could not be read here; download the CSV instead."
+		c.page(w, r, "report", "Credential report", "Credential report", d, nil, "")
+	}
+	header, rows, more, err := reportPage(content(), page)
+	if err != nil {
+		unreadable(err)
+		return
+	}
+	if len(rows) == 0 && page > 1 {
+		// Past the end (a stale or forged page number): the last page.
+		var total int
+		header, rows, total, err = reportLastPage(content())
+		if err != nil {
+			unreadable(err)
+			return
+		}
+		page, more = max(1, (total+reportPageSize-1)/reportPageSize), false
+	}
+	d.Header, d.Rows = header, rows
+	d.First, d.Last = (page-1)*reportPageSize+1, (page-1)*reportPageSize+len(rows)
+	if page > 1 {
+		d.Prev = "/console/credential-report?page=" + strconv.Itoa(page-1)
+	}
+	if more {
+		d.Next = "/console/credential-report?page=" + strconv.Itoa(page+1)
 	}
 	c.page(w, r, "report", "Credential report", "Credential report", d, nil, "")
+}
+
+// reportPage reads the header and the rows of page (from 1) of a
+// credential report CSV, and whether rows follow: it parses the rows
+// before the page and one after it, never builds the whole table.
+func reportPage(src io.Reader, page int) (header []string, rows [][]string, more bool, err error) {
+	cr := csv.NewReader(bufio.NewReader(src))
+	cr.ReuseRecord = true
+	rec, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	header = slices.Clone(rec)
+	skip := (page - 1) * reportPageSize
+	for i := 0; ; i++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return header, rows, false, nil
+		}
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if i < skip {
+			continue
+		}
+		if len(rows) == reportPageSize {
+			return header, rows, true, nil
+		}
+		rows = append(rows, slices.Clone(rec))
+	}
+}
+
+// reportLastPage reads the header and last page of a report, and its
+// number of rows, keeping at most one page of rows in memory.
+func reportLastPage(src io.Reader) (header []string, rows [][]string, total int, err error) {
+	cr := csv.NewReader(bufio.NewReader(src))
+	rec, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, 0, nil
+	}
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	header = rec
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return header, rows, total, nil
+		}
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if total%reportPageSize == 0 {
+			rows = rows[:0]
+		}
+		rows = append(rows, rec)
+		total++
+	}
 }
 
 type settingsData struct {

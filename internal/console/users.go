@@ -32,6 +32,9 @@ type usersData struct {
 	Next       string
 	Marker     string
 	Columns    []column
+	// Searched is set when a filter's search stopped at its budget: the
+	// Next link continues it.
+	Searched int
 }
 
 type column struct{ Key, Name, Href string }
@@ -64,27 +67,17 @@ func later(a *time.Time, b time.Time) *time.Time {
 func (c *Console) users(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := usersData{Filter: truncate(q.Get("filter"), 64), PathPrefix: truncate(q.Get("path"), 512), Sort: q.Get("sort"), Marker: truncate(q.Get("marker"), 512)}
-	params := url.Values{"MaxItems": {strconv.Itoa(usersPageSize)}}
-	if d.Marker != "" {
-		params.Set("Marker", d.Marker)
-	}
-	if d.PathPrefix != "" {
-		params.Set("PathPrefix", d.PathPrefix)
-	}
-	out, err := c.call(r, "iam", "ListUsers", params)
+	users, next, err := c.listUsers(r, d.Marker, d.PathPrefix, d.Filter)
 	if err != nil {
 		c.page(w, r, "users", "Users", "Users", nil, err, "iam:ListUsers")
 		return
 	}
-	lu := out.(*iam.ListUsersOutput)
-	if lu.IsTruncated {
-		d.Next = lu.Marker
+	d.Next = next
+	if d.Filter != "" && next != "" && len(users) < usersPageSize {
+		d.Searched = filterBudget
 	}
 	now := c.now()
-	for _, u := range lu.Users {
-		if d.Filter != "" && !strings.Contains(strings.ToLower(u.UserName), strings.ToLower(d.Filter)) {
-			continue
-		}
+	for _, u := range users {
 		d.Rows = append(d.Rows, c.userRow(r, u, now))
 	}
 	sortRows(d.Rows, d.Sort)
@@ -108,6 +101,73 @@ func (c *Console) users(w http.ResponseWriter, r *http.Request) {
 		d.Columns = append(d.Columns, column{Key: col.k, Name: col.n, Href: "/console/users?" + v.Encode()})
 	}
 	c.page(w, r, "users", "Users", "Users", d, nil, "")
+}
+
+// Filtering reads the users in ListUsers pages of filterBatch, and at
+// most filterBudget users per request: a filter that matches few users
+// continues from where the budget ran out (the page's Next link) rather
+// than reading every user of a large account in one request.
+const (
+	filterBatch  = 1000
+	filterBudget = 10 * filterBatch
+)
+
+// listUsers returns one page of the Users list from marker, and the
+// marker of the next page ("" on the last). Without a filter that is one
+// ListUsers page; with one, the page holds the next usersPageSize users
+// whose name contains filter (case-insensitively) among all users, read
+// in ListUsers pages (so iam:ListUsers governs it as before), not only
+// among the users of one unfiltered page.
+func (c *Console) listUsers(r *http.Request, marker, pathPrefix, filter string) ([]iam.User, string, error) {
+	size := usersPageSize
+	if filter != "" {
+		size = filterBatch
+	}
+	needle := strings.ToLower(filter)
+	var out []iam.User
+	for read := 0; ; {
+		params := url.Values{"MaxItems": {strconv.Itoa(size)}}
+		if marker != "" {
+			params.Set("Marker", marker)
+		}
+		if pathPrefix != "" {
+			params.Set("PathPrefix", pathPrefix)
+		}
+		res, err := c.call(r, "iam", "ListUsers", params)
+		if err != nil {
+			return nil, "", err
+		}
+		lu := res.(*iam.ListUsersOutput)
+		if filter == "" {
+			next := ""
+			if lu.IsTruncated {
+				next = lu.Marker
+			}
+			return lu.Users, next, nil
+		}
+		for i, u := range lu.Users {
+			if !strings.Contains(strings.ToLower(u.UserName), needle) {
+				continue
+			}
+			out = append(out, u)
+			if len(out) == usersPageSize {
+				// ListUsers' marker is the last name read: the next
+				// page starts after this user, unless none is left.
+				if i < len(lu.Users)-1 || lu.IsTruncated {
+					return out, u.UserName, nil
+				}
+				return out, "", nil
+			}
+		}
+		read += len(lu.Users)
+		if !lu.IsTruncated {
+			return out, "", nil
+		}
+		marker = lu.Marker
+		if read >= filterBudget {
+			return out, marker, nil
+		}
+	}
 }
 
 // userRow gathers a row's columns with the calls AWS's console makes;
