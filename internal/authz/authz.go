@@ -1,8 +1,9 @@
 // Package authz authorises every authenticated call with the IAM policy
 // engine: it names the action and resource AWS uses for the operation,
 // builds the request context (aws:*, sts:* condition keys), gathers the
-// caller's identity policies, permissions boundary and session policies, and
-// evaluates them with the policy package. A denial becomes AWS's
+// caller's identity policies, permissions boundary and session policies
+// (internal/perm, the loader IAM's simulator uses too), and evaluates them
+// with the policy package. A denial becomes AWS's
 // AccessDenied with the exact message form, plus an encoded authorization
 // message that explains it.
 package authz
@@ -16,17 +17,13 @@ import (
 	"time"
 
 	"github.com/castellan-sts/castellan/internal/awserr"
-	"github.com/castellan-sts/castellan/internal/iam"
 	"github.com/castellan-sts/castellan/internal/identity"
+	"github.com/castellan-sts/castellan/internal/perm"
 	"github.com/castellan-sts/castellan/policy"
 )
 
 // Policies is where the caller's policies come from (the IAM service).
-type Policies interface {
-	PrincipalPolicies(ctx context.Context, p *identity.Principal) (*iam.PolicySet, error)
-	SessionPolicy(ctx context.Context, arn string) (*policy.Policy, error)
-	CompileSessionPolicy(doc string) (*policy.Policy, error)
-}
+type Policies = perm.Principals
 
 // Sealer seals authorization messages.
 type Sealer interface {
@@ -66,34 +63,7 @@ type Check struct {
 
 // Input gathers the policies that apply to the caller.
 func (a *Authorizer) Input(ctx context.Context, p *identity.Principal) (*policy.Input, error) {
-	in := &policy.Input{IsRoot: p.IsRoot()}
-	if p.IsRoot() && p.Session == nil {
-		return in, nil
-	}
-	set, err := a.policies.PrincipalPolicies(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	in.Identity, in.Boundary = set.Identity, set.Boundary
-	if s := p.Session; s != nil && s.HasSessionPolicy {
-		in.Session = []*policy.Policy{}
-		if s.Policy != "" {
-			sp, err := a.policies.CompileSessionPolicy(s.Policy)
-			if err != nil {
-				return nil, awserr.Internal(err)
-			}
-			in.Session = append(in.Session, sp)
-		}
-		for _, arn := range s.PolicyARNs {
-			sp, err := a.policies.SessionPolicy(ctx, arn)
-			if err != nil {
-				// A managed session policy deleted since issuance grants nothing.
-				continue
-			}
-			in.Session = append(in.Session, sp)
-		}
-	}
-	return in, nil
+	return perm.Input(ctx, a.policies, p)
 }
 
 // PolicyPrincipal describes the caller for Principal matching.

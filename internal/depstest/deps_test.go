@@ -61,6 +61,10 @@ func TestImportRules(t *testing.T) {
 			// Rule 5: awserr is a leaf.
 			case name == "internal/awserr" && !isStd(d):
 				t.Errorf("%s imports %s: internal/awserr must be a leaf", name, d)
+			// Authorization and the simulator gather policies in one place:
+			// authz reads them through internal/perm, never the IAM service.
+			case (name == "internal/authz" || name == "internal/perm") && dn == "internal/iam":
+				t.Errorf("%s imports %s: policies are gathered by internal/perm, which authz and iam share", name, d)
 			// Rule 6: the client imports nothing server-side.
 			case strings.HasPrefix(name, "internal/client") && inModule && forbiddenForClient(dn):
 				t.Errorf("%s imports %s: the client must not import server-side packages", name, d)

@@ -12,32 +12,26 @@ import (
 // "group_NAME_POLICY" and "role_NAME_POLICY" for inline policies, the
 // policy name for managed policies and the boundary. The keys are the
 // compiled documents PrincipalPolicies returns (shared through the compile
-// cache), so a caller labels a PolicySet's entries by identity; an entry
-// without a name (the cache was reset in between) is simply missing. It
-// is meant for the deny path (authorization messages), not every request.
+// cache), so a caller labels a PolicySet's entries by identity; a document
+// used twice keeps its first name. It is meant for the deny path
+// (authorization messages), not every request.
 func (s *Service) PolicyNames(ctx context.Context, p *identity.Principal) (map[*policy.Policy]string, error) {
-	var arn string
-	switch {
-	case p == nil || p.IsRoot():
-		return nil, nil
-	case p.Type == identity.AssumedRole && p.Session != nil:
-		arn = p.Session.RoleARN
-	case p.Type == identity.IAMUser:
-		arn = p.ARN
-	case p.Type == identity.FederatedUser && p.Session != nil:
-		arn = p.Session.UserARN
-	}
-	if arn == "" {
-		return nil, nil
-	}
-	ent, err := s.policySource(ctx, arn)
+	set, err := s.PrincipalPolicies(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	names := make(map[*policy.Policy]string, len(ent.policies))
-	for _, sp := range ent.policies {
-		if _, dup := names[sp.p]; !dup {
-			names[sp.p] = sp.id
+	if len(set.Identity) == 0 && set.Boundary == nil {
+		return nil, nil
+	}
+	names := make(map[*policy.Policy]string, len(set.Identity)+1)
+	for i, c := range set.Identity {
+		if _, dup := names[c]; !dup {
+			names[c] = set.Sources[i].ID
+		}
+	}
+	if set.Boundary != nil {
+		if _, dup := names[set.Boundary]; !dup {
+			names[set.Boundary] = set.BoundarySource.ID
 		}
 	}
 	return names, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/castellan-sts/castellan/internal/awserr"
 	"github.com/castellan-sts/castellan/internal/awspolicies"
 	"github.com/castellan-sts/castellan/internal/identity"
+	"github.com/castellan-sts/castellan/internal/perm"
 	"github.com/castellan-sts/castellan/internal/store"
 	"github.com/castellan-sts/castellan/policy"
 )
@@ -29,15 +30,10 @@ import (
 const policySetTTL = 5 * time.Second
 
 // PolicySet is the identity side of an authorization decision for one
-// principal: its identity-based policies (for a user, its inline and
-// attached policies and those of its groups; for a role, the role's) and
-// its permissions boundary, compiled. It maps directly onto policy.Input's
-// Identity and Boundary. PolicySets are shared between callers: read only.
-type PolicySet struct {
-	Identity []*policy.Policy
-	// Boundary is nil when the principal has no permissions boundary.
-	Boundary *policy.Policy
-}
+// principal (perm.Set): its identity-based policies and permissions
+// boundary, compiled, with the names the simulator reports. PolicySets are
+// shared between callers: read only.
+type PolicySet = perm.Set
 
 // PrincipalPolicies loads the PolicySet of an authenticated principal: an
 // IAM user (long-term key or GetSessionToken session), or an assumed-role
@@ -75,25 +71,7 @@ func (s *Service) loadUserPolicies(ctx context.Context, userID string) (*PolicyS
 	if err != nil {
 		return nil, err
 	}
-	set := &PolicySet{}
-	if err := s.entityPolicies(ctx, set, u.ID, policy.InlineUser); err != nil {
-		return nil, err
-	}
-	groups, err := listAll(1000, func(o store.ListOptions) (store.Page[store.Group], error) {
-		return s.st.ListGroupsForUser(ctx, s.account, u.Name, o)
-	})
-	if err != nil && !isNotFound(err) {
-		return nil, err
-	}
-	for _, g := range groups {
-		if err := s.entityPolicies(ctx, set, g.ID, policy.InlineGroup); err != nil {
-			return nil, err
-		}
-	}
-	if set.Boundary, err = s.boundary(ctx, u.PermissionsBoundary); err != nil {
-		return nil, err
-	}
-	return set, nil
+	return perm.Gather(ctx, s.permStore(), perm.Entity{Kind: perm.User, AccountID: s.account, ID: u.ID, Name: u.Name, PermissionsBoundary: u.PermissionsBoundary})
 }
 
 // RolePolicies loads the PolicySet of the role with the given AROA id;
@@ -110,47 +88,24 @@ func (s *Service) loadRolePolicies(ctx context.Context, roleID string) (*PolicyS
 	if err != nil {
 		return nil, err
 	}
-	set := &PolicySet{}
-	if err := s.entityPolicies(ctx, set, r.ID, policy.InlineRole); err != nil {
-		return nil, err
-	}
-	if set.Boundary, err = s.boundary(ctx, r.PermissionsBoundary); err != nil {
-		return nil, err
-	}
-	return set, nil
+	return perm.Gather(ctx, s.permStore(), perm.Entity{Kind: perm.Role, AccountID: s.account, ID: r.ID, Name: r.Name, PermissionsBoundary: r.PermissionsBoundary})
 }
 
-// entityPolicies appends an entity's inline and attached policies.
-func (s *Service) entityPolicies(ctx context.Context, set *PolicySet, entityID string, inline policy.Kind) error {
-	ins, err := listAll(1000, func(o store.ListOptions) (store.Page[store.InlinePolicy], error) {
-		return s.st.ListInlinePolicies(ctx, entityID, o)
-	})
-	if err != nil {
-		return err
-	}
-	for _, p := range ins {
-		c, err := s.compiled.get(p.Document, inline)
-		if err != nil {
-			return err
-		}
-		set.Identity = append(set.Identity, c)
-	}
-	att, err := listAll(1000, func(o store.ListOptions) (store.Page[store.AttachedPolicy], error) {
-		return s.st.ListAttachedPolicies(ctx, entityID, o)
-	})
-	if err != nil {
-		return err
-	}
-	for _, a := range att {
-		c, err := s.managedDefault(ctx, a.ARN, policy.Identity)
-		if err != nil {
-			return err
-		}
-		if c != nil {
-			set.Identity = append(set.Identity, c)
-		}
-	}
-	return nil
+// permStore is what perm.Gather reads through the Service: the store's
+// listings (embedded), the compile cache and the AWS managed policies.
+type permStore struct {
+	Store
+	s *Service
+}
+
+func (s *Service) permStore() permStore { return permStore{Store: s.st, s: s} }
+
+func (p permStore) Compile(doc string, kind policy.Kind) (*policy.Policy, error) {
+	return p.s.compiled.get(doc, kind)
+}
+
+func (p permStore) ManagedDefault(ctx context.Context, arn string, kind policy.Kind) (*policy.Policy, error) {
+	return p.s.managedDefault(ctx, arn, kind)
 }
 
 // managedDefault compiles the default version of a managed policy,
@@ -174,13 +129,6 @@ func (s *Service) managedDefault(ctx context.Context, arn string, kind policy.Ki
 		return nil, err
 	}
 	return s.compiled.get(v.Document, kind)
-}
-
-func (s *Service) boundary(ctx context.Context, arn string) (*policy.Policy, error) {
-	if arn == "" {
-		return nil, nil
-	}
-	return s.managedDefault(ctx, arn, policy.Boundary)
 }
 
 // AssumableRole is a role as STS AssumeRole needs it.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/castellan-sts/castellan/internal/awserr"
 	"github.com/castellan-sts/castellan/internal/identity"
-	"github.com/castellan-sts/castellan/internal/store"
+	"github.com/castellan-sts/castellan/internal/perm"
 	"github.com/castellan-sts/castellan/policy"
 )
 
@@ -34,13 +34,13 @@ const (
 
 // Values of Statement.SourcePolicyType (the model's PolicySourceType).
 const (
-	sourceUser        = "user"         // a user's inline policy
-	sourceGroup       = "group"        // a group's inline policy
-	sourceRole        = "role"         // a role's inline policy
-	sourceAWSManaged  = "aws-managed"  // arn:aws:iam::aws:policy/…
-	sourceUserManaged = "user-managed" // a customer managed policy
-	sourceResource    = "resource"     // the ResourcePolicy
-	sourceNone        = "none"         // a document passed in the request
+	sourceUser        = perm.User        // a user's inline policy
+	sourceGroup       = perm.Group       // a group's inline policy
+	sourceRole        = perm.Role        // a role's inline policy
+	sourceAWSManaged  = perm.AWSManaged  // arn:aws:iam::aws:policy/…
+	sourceUserManaged = perm.UserManaged // a customer managed policy
+	sourceResource    = "resource"       // the ResourcePolicy
+	sourceNone        = "none"           // a document passed in the request
 )
 
 // ContextEntry is one condition key and its values for a simulation.
@@ -620,9 +620,10 @@ type policySourceEntity struct {
 	policies []simPolicy
 }
 
-// policySource loads the policies of the user, group or role an ARN names:
-// for a user, its inline and attached policies, its groups' and its
-// permissions boundary (marked boundary).
+// policySource loads the policies of the user, group or role an ARN names
+// with perm.Gather, the loader authorization uses: for a user, its inline
+// and attached policies, its groups' and its permissions boundary (marked
+// boundary).
 func (s *Service) policySource(ctx context.Context, arn string) (*policySourceEntity, error) {
 	prefix := "arn:aws:iam::" + s.account + ":"
 	rest, ok := strings.CutPrefix(arn, prefix)
@@ -636,7 +637,7 @@ func (s *Service) policySource(ctx context.Context, arn string) (*policySourceEn
 	i := strings.LastIndexByte(pathName, '/')
 	path, name := "/"+pathName[:i+1], pathName[i+1:]
 	notFound := awserr.Errorf(awserr.NoSuchEntity, "The %s with name %s cannot be found.", kind, name)
-	ent := &policySourceEntity{kind: kind}
+	e := perm.Entity{Kind: kind, AccountID: s.account}
 	switch kind {
 	case "user":
 		u, err := s.st.GetUser(ctx, s.account, name)
@@ -646,23 +647,7 @@ func (s *Service) policySource(ctx context.Context, arn string) (*policySourceEn
 		if err != nil {
 			return nil, err
 		}
-		if err := s.simEntityPolicies(ctx, ent, u.ID, sourceUser, u.Name, policy.InlineUser); err != nil {
-			return nil, err
-		}
-		groups, err := listAll(1000, func(o store.ListOptions) (store.Page[store.Group], error) {
-			return s.st.ListGroupsForUser(ctx, s.account, u.Name, o)
-		})
-		if err != nil && !isNotFound(err) {
-			return nil, err
-		}
-		for _, g := range groups {
-			if err := s.simEntityPolicies(ctx, ent, g.ID, sourceGroup, g.Name, policy.InlineGroup); err != nil {
-				return nil, err
-			}
-		}
-		if err := s.simBoundary(ctx, ent, u.PermissionsBoundary); err != nil {
-			return nil, err
-		}
+		e.ID, e.Name, e.PermissionsBoundary = u.ID, u.Name, u.PermissionsBoundary
 	case "group":
 		g, err := s.st.GetGroup(ctx, s.account, name)
 		if isNotFound(err) || (err == nil && g.Path != path) {
@@ -671,9 +656,7 @@ func (s *Service) policySource(ctx context.Context, arn string) (*policySourceEn
 		if err != nil {
 			return nil, err
 		}
-		if err := s.simEntityPolicies(ctx, ent, g.ID, sourceGroup, g.Name, policy.InlineGroup); err != nil {
-			return nil, err
-		}
+		e.ID, e.Name = g.ID, g.Name
 	case "role":
 		r, err := s.st.GetRole(ctx, s.account, name)
 		if isNotFound(err) || (err == nil && r.Path != path) {
@@ -682,70 +665,26 @@ func (s *Service) policySource(ctx context.Context, arn string) (*policySourceEn
 		if err != nil {
 			return nil, err
 		}
-		if err := s.simEntityPolicies(ctx, ent, r.ID, sourceRole, r.Name, policy.InlineRole); err != nil {
-			return nil, err
-		}
-		if err := s.simBoundary(ctx, ent, r.PermissionsBoundary); err != nil {
-			return nil, err
-		}
+		e.ID, e.Name, e.PermissionsBoundary = r.ID, r.Name, r.PermissionsBoundary
+	}
+	set, err := perm.Gather(ctx, s.permStore(), e)
+	if err != nil {
+		return nil, err
+	}
+	ent := &policySourceEntity{kind: kind, policies: make([]simPolicy, 0, len(set.Identity)+1)}
+	for i, p := range set.Identity {
+		ent.policies = append(ent.policies, simSource(p, set.Sources[i], false))
+	}
+	if set.Boundary != nil {
+		ent.policies = append(ent.policies, simSource(set.Boundary, set.BoundarySource, true))
 	}
 	return ent, nil
 }
 
-// simEntityPolicies appends an entity's inline policies (SourcePolicyId
-// "<type>_<entity>_<policy>", as IAM names them) and attached managed
-// policies (their names).
-func (s *Service) simEntityPolicies(ctx context.Context, ent *policySourceEntity, entityID, typ, entityName string, inline policy.Kind) error {
-	ins, err := listAll(1000, func(o store.ListOptions) (store.Page[store.InlinePolicy], error) {
-		return s.st.ListInlinePolicies(ctx, entityID, o)
-	})
-	if err != nil {
-		return err
-	}
-	for _, ip := range ins {
-		c, err := s.compiled.get(ip.Document, inline)
-		if err != nil {
-			return err
-		}
-		ent.policies = append(ent.policies, simPolicy{p: c, id: typ + "_" + entityName + "_" + ip.Name, typ: typ,
-			owner: typ, ownerName: entityName, name: ip.Name})
-	}
-	att, err := listAll(1000, func(o store.ListOptions) (store.Page[store.AttachedPolicy], error) {
-		return s.st.ListAttachedPolicies(ctx, entityID, o)
-	})
-	if err != nil {
-		return err
-	}
-	for _, a := range att {
-		c, err := s.managedDefault(ctx, a.ARN, policy.Identity)
-		if err != nil {
-			return err
-		}
-		if c != nil {
-			ent.policies = append(ent.policies, simPolicy{p: c, id: a.Name, typ: managedSource(a.ARN), managedARN: a.ARN, name: a.Name})
-		}
-	}
-	return nil
-}
-
-func (s *Service) simBoundary(ctx context.Context, ent *policySourceEntity, arn string) error {
-	if arn == "" {
-		return nil
-	}
-	c, err := s.managedDefault(ctx, arn, policy.Boundary)
-	if err != nil || c == nil {
-		return err
-	}
-	name := arn[strings.LastIndexByte(arn, '/')+1:]
-	ent.policies = append(ent.policies, simPolicy{p: c, id: name, typ: managedSource(arn), managedARN: arn, name: name, boundary: true})
-	return nil
-}
-
-func managedSource(arn string) string {
-	if strings.HasPrefix(arn, "arn:aws:iam::aws:policy/") {
-		return sourceAWSManaged
-	}
-	return sourceUserManaged
+// simSource is a gathered policy as the simulator reports it.
+func simSource(p *policy.Policy, src perm.Source, boundary bool) simPolicy {
+	return simPolicy{p: p, id: src.ID, typ: src.Type, managedARN: src.ManagedARN,
+		owner: src.Owner, ownerName: src.OwnerName, name: src.Name, boundary: boundary}
 }
 
 // excluded reports whether a PolicyExclusionList entry names sp.
