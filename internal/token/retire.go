@@ -57,7 +57,8 @@ func (k *Keyring) Retire(ctx context.Context, id string) (Retirement, error) {
 	}
 	if prev := k.predecessor(target); prev != nil {
 		deadline := target.created.Add(MaxSessionLifetime)
-		if prev.retireAt.IsZero() || deadline.Before(prev.retireAt) {
+		// Only a stored deadline survives the deletion below.
+		if prev.retireAfter.IsZero() || deadline.Before(prev.retireAfter) {
 			if err := k.ks.SetKeyringKeyRetireAfter(ctx, formatKeyID(prev.id), deadline); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return out, fmt.Errorf("token: keeping the previous key's retirement: %w", err)
 			}

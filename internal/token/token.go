@@ -58,7 +58,9 @@ type key struct {
 	created time.Time
 	// retireAt is when the key stops opening tokens (zero for the primary).
 	retireAt time.Time
-	seals    atomic.Uint64
+	// retireAfter is the deadline stored with the key (zero: none).
+	retireAfter time.Time
+	seals       atomic.Uint64
 }
 
 // Keyring seals with one primary key and opens with every key that may
@@ -167,7 +169,7 @@ func (k *Keyring) Reload(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		nk := &key{id: id, aead: aead, created: r.CreatedAt}
+		nk := &key{id: id, aead: aead, created: r.CreatedAt, retireAfter: r.RetireAfter}
 		if old, ok := k.keys[id]; ok {
 			nk.seals.Store(old.seals.Load())
 		}
