@@ -181,6 +181,10 @@ type KeyringKeys interface {
 	ListKeyringKeys(ctx context.Context) ([]KeyringKey, error)
 	// DeleteKeyringKey removes a key; ErrNotFound.
 	DeleteKeyringKey(ctx context.Context, id string) error
+	// SetKeyringKeyRetireAfter sets when a key stops opening tokens (an
+	// early retirement of its successor keeps the key's own deadline);
+	// ErrNotFound.
+	SetKeyringKeyRetireAfter(ctx context.Context, id string, at time.Time) error
 }
 
 // Store is the union a backend implements. Consumers accept the smallest

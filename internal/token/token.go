@@ -44,6 +44,7 @@ type KeyStore interface {
 	AddKeyringKey(ctx context.Context, k store.KeyringKey) error
 	ListKeyringKeys(ctx context.Context) ([]store.KeyringKey, error)
 	DeleteKeyringKey(ctx context.Context, id string) error
+	SetKeyringKeyRetireAfter(ctx context.Context, id string, at time.Time) error
 }
 
 // Revoker says whether an opened session has been revoked.
@@ -57,7 +58,9 @@ type key struct {
 	created time.Time
 	// retireAt is when the key stops opening tokens (zero for the primary).
 	retireAt time.Time
-	seals    atomic.Uint64
+	// retireAfter is the deadline stored with the key (zero: none).
+	retireAfter time.Time
+	seals       atomic.Uint64
 }
 
 // Keyring seals with one primary key and opens with every key that may
@@ -77,9 +80,13 @@ type Keyring struct {
 	cache   map[string]cached // by access key id
 }
 
+// cached is an opened token. keyID is the key that sealed it: a hit
+// counts only while that key is still in the keyring, so a key retired or
+// deleted (here or by another node) ends its cached sessions too.
 type cached struct {
 	token   string
 	session *identity.Session
+	keyID   uint32
 }
 
 // Config configures a Keyring.
@@ -133,8 +140,9 @@ func formatKeyID(id uint32) string {
 }
 
 // Reload reads the keys from the store: the newest primary seals, and older
-// keys open until MaxSessionLifetime after they were superseded. Retired keys
-// are deleted from the store.
+// keys open until MaxSessionLifetime after they were superseded, or until
+// their stored RetireAfter when that is earlier (set by Retire). Retired
+// keys are deleted from the store.
 func (k *Keyring) Reload(ctx context.Context) error {
 	recs, err := k.ks.ListKeyringKeys(ctx)
 	if err != nil {
@@ -161,12 +169,15 @@ func (k *Keyring) Reload(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		nk := &key{id: id, aead: aead, created: r.CreatedAt}
+		nk := &key{id: id, aead: aead, created: r.CreatedAt, retireAfter: r.RetireAfter}
 		if old, ok := k.keys[id]; ok {
 			nk.seals.Store(old.seals.Load())
 		}
 		if i+1 < len(recs) {
 			nk.retireAt = recs[i+1].CreatedAt.Add(MaxSessionLifetime)
+			if !r.RetireAfter.IsZero() && r.RetireAfter.Before(nk.retireAt) {
+				nk.retireAt = r.RetireAfter
+			}
 			if !now.Before(nk.retireAt) {
 				if err := k.ks.DeleteKeyringKey(ctx, r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 					k.log.Warn("retiring keyring key", "key_id", r.ID, "err", err)
@@ -307,18 +318,19 @@ func (k *Keyring) Open(accessKeyID, token string) (*identity.Session, error) {
 	c, ok := k.cache[accessKeyID]
 	k.cacheMu.RUnlock()
 	var s *identity.Session
-	if ok && secret.Equal(c.token, token) {
+	if ok && secret.Equal(c.token, token) && k.holds(c.keyID) {
 		s = c.session
 	} else {
 		var err error
-		if s, err = k.open(accessKeyID, token); err != nil {
+		var kid uint32
+		if s, kid, err = k.open(accessKeyID, token); err != nil {
 			return nil, err
 		}
 		k.cacheMu.Lock()
 		if len(k.cache) >= openCacheSize {
 			clear(k.cache)
 		}
-		k.cache[accessKeyID] = cached{token: token, session: s}
+		k.cache[accessKeyID] = cached{token: token, session: s, keyID: kid}
 		k.cacheMu.Unlock()
 	}
 	if !k.now().Before(s.Expires) {
@@ -330,30 +342,53 @@ func (k *Keyring) Open(accessKeyID, token string) (*identity.Session, error) {
 	return s, nil
 }
 
-func (k *Keyring) open(accessKeyID, token string) (*identity.Session, error) {
+// holds reports whether key id is in the keyring and not past its
+// retirement: what a cached token's key must still be.
+func (k *Keyring) holds(id uint32) bool {
+	k.mu.RLock()
+	ky, ok := k.keys[id]
+	k.mu.RUnlock()
+	return ok && (ky.retireAt.IsZero() || k.now().Before(ky.retireAt))
+}
+
+// dropCached forgets the cached tokens sealed by key id (memory only:
+// holds already refuses them).
+func (k *Keyring) dropCached(id uint32) {
+	k.cacheMu.Lock()
+	for akid, c := range k.cache {
+		if c.keyID == id {
+			delete(k.cache, akid)
+		}
+	}
+	k.cacheMu.Unlock()
+}
+
+// open opens token and returns its session and the id of the key that
+// sealed it.
+func (k *Keyring) open(accessKeyID, token string) (*identity.Session, uint32, error) {
 	raw, err := base64.StdEncoding.DecodeString(token)
 	if err != nil || len(raw) < headerLen+16 || raw[0] != formatVersion {
-		return nil, invalid()
+		return nil, 0, invalid()
 	}
 	id := binary.BigEndian.Uint32(raw[1:5])
 	ky := k.lookup(id)
 	if ky == nil {
-		return nil, invalid()
+		return nil, 0, invalid()
 	}
 	if !ky.retireAt.IsZero() && !k.now().Before(ky.retireAt) {
-		return nil, invalid()
+		return nil, 0, invalid()
 	}
 	pt, err := ky.aead.Open(nil, raw[5:headerLen], raw[headerLen:], additionalData(raw, accessKeyID))
 	if err != nil {
-		return nil, invalid()
+		return nil, 0, invalid()
 	}
 	var w wire
 	if err := json.Unmarshal(pt, &w); err != nil {
-		return nil, invalid()
+		return nil, 0, invalid()
 	}
 	s := w.Session
 	s.Secret = secret.New(w.Secret)
-	return &s, nil
+	return &s, id, nil
 }
 
 // lookup finds a key by id, reloading the keyring (rate-limited) when the

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,6 +21,7 @@ VALUES ($1, $2, $3, $4, $5)`
 	listKeyringKeys = `SELECT id, secret_sealed, created_at, retire_after, is_primary
 FROM keyring_keys ORDER BY created_at, id`
 	deleteKeyringKey = `DELETE FROM keyring_keys WHERE id = $1`
+	retireKeyringKey = `UPDATE keyring_keys SET retire_after = $1 WHERE id = $2`
 )
 
 // AddKeyringKey implements store.KeyringKeys. The secret is stored sealed
@@ -68,4 +70,12 @@ func (s *Store) DeleteKeyringKey(ctx context.Context, id string) error {
 		return affectedOne(tx.Exec(ctx, deleteKeyringKey, id))
 	})
 	return wrap(fmt.Sprintf("delete keyring key %q", id), err)
+}
+
+// SetKeyringKeyRetireAfter implements store.KeyringKeys; every node is told.
+func (s *Store) SetKeyringKeyRetireAfter(ctx context.Context, id string, at time.Time) error {
+	err := s.notifyTx(ctx, store.ChangeKeyring, "", func(tx pgx.Tx) error {
+		return affectedOne(tx.Exec(ctx, retireKeyringKey, dbTime(at), id))
+	})
+	return wrap(fmt.Sprintf("set keyring key %q retirement", id), err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/castellan-sts/castellan/internal/store"
 )
@@ -15,6 +16,7 @@ VALUES (?, ?, ?, ?, ?)`
 	listKeyringKeys = `SELECT id, secret_sealed, created_at, retire_after, is_primary
 FROM keyring_keys ORDER BY created_at, id`
 	deleteKeyringKey = `DELETE FROM keyring_keys WHERE id = ?`
+	retireKeyringKey = `UPDATE keyring_keys SET retire_after = ? WHERE id = ?`
 )
 
 // AddKeyringKey implements store.KeyringKeys. The secret is stored sealed
@@ -64,4 +66,10 @@ func (s *Store) ListKeyringKeys(ctx context.Context) ([]store.KeyringKey, error)
 func (s *Store) DeleteKeyringKey(ctx context.Context, id string) error {
 	res, err := s.w.ExecContext(ctx, deleteKeyringKey, id)
 	return wrap(fmt.Sprintf("delete keyring key %q", id), affectedOne(res, err))
+}
+
+// SetKeyringKeyRetireAfter implements store.KeyringKeys.
+func (s *Store) SetKeyringKeyRetireAfter(ctx context.Context, id string, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, retireKeyringKey, dbTime(at), id)
+	return wrap(fmt.Sprintf("set keyring key %q retirement", id), affectedOne(res, err))
 }

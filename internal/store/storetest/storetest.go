@@ -908,6 +908,10 @@ func testKeyringKeys(t *testing.T, s store.Store) {
 			[]store.KeyringKey{demoted(k1), k3}},
 		{"delete unknown", func() error { return s.DeleteKeyringKey(ctx, "nope") }, store.ErrNotFound,
 			[]store.KeyringKey{demoted(k1), k3}},
+		{"set k1's retirement", func() error { return s.SetKeyringKeyRetireAfter(ctx, "k1", at(500)) }, nil,
+			[]store.KeyringKey{retiring(demoted(k1), at(500)), k3}},
+		{"set an unknown key's retirement", func() error { return s.SetKeyringKeyRetireAfter(ctx, "nope", at(500)) }, store.ErrNotFound,
+			[]store.KeyringKey{retiring(demoted(k1), at(500)), k3}},
 	}
 	for _, st := range steps {
 		wantErr(t, st.name, st.do(), st.err)
@@ -915,6 +919,11 @@ func testKeyringKeys(t *testing.T, s store.Store) {
 			t.Errorf("%s: ListKeyringKeys mismatch (-want +got):\n%s", st.name, diff)
 		}
 	}
+}
+
+func retiring(k store.KeyringKey, t time.Time) store.KeyringKey {
+	k.RetireAfter = t
+	return k
 }
 
 func demoted(k store.KeyringKey) store.KeyringKey {
