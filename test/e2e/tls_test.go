@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/castellan-sts/castellan/internal/app"
 	"github.com/castellan-sts/castellan/internal/config"
@@ -301,6 +302,58 @@ func TestTLSMinVersion(t *testing.T) {
 			if got := callerOver(t, te.stsTLS(te.root, &http.Client{Transport: te.transport()})); got.version != tls.VersionTLS13 {
 				t.Fatalf("an SDK client with Go's defaults negotiated version %x, want TLS 1.3", got.version)
 			}
+		})
+	}
+}
+
+// TestSecureTransportCondition: aws:SecureTransport is whether the
+// request reached the server over TLS, from the connection itself. The
+// same user, policy and call: over the HTTPS listener and over plain HTTP
+// to the same App, where an X-Forwarded-Proto: https header (which any
+// client can send) changes nothing.
+func TestSecureTransportCondition(t *testing.T) {
+	te := newTLSEnv(t)
+	ctx := context.Background()
+	acct := te.app.AccountID()
+	resource := "arn:aws:iam::" + acct + ":user/"
+	forged := iam.WithAPIOptions(smithyhttp.AddHeaderValue("X-Forwarded-Proto", "https"))
+	for _, tc := range []struct {
+		user, policy string
+		// overTLS / overHTTP: "" allowed, else the denial's reason.
+		overTLS, overHTTP string
+	}{
+		{"tlsonly", `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"},
+			{"Sid":"DenyInsecure","Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`,
+			"", "with an explicit deny in an identity-based policy"},
+		{"plainonly", `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"},
+			{"Sid":"DenySecure","Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`,
+			"with an explicit deny in an identity-based policy", ""},
+		{"allowtls", `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`,
+			"", "because no identity-based policy allows the iam:ListUsers action"},
+	} {
+		t.Run(tc.user, func(t *testing.T) {
+			creds := te.newUser(t, tc.user)
+			te.putUserPolicy(t, tc.user, "transport", tc.policy)
+			check := func(how string, c *iam.Client, reason, secure string, opts ...func(*iam.Options)) {
+				t.Helper()
+				_, err := c.ListUsers(ctx, &iam.ListUsersInput{}, opts...)
+				if reason == "" {
+					if err != nil {
+						t.Fatalf("ListUsers %s: %v, want it allowed", how, err)
+					}
+					return
+				}
+				d := te.denied(t, err, te.userARN(tc.user), "iam:ListUsers", resource, reason)
+				if got := d.Context.Conditions["aws:securetransport"]; len(got) != 1 || got[0] != secure {
+					t.Errorf("ListUsers %s: decoded aws:SecureTransport = %v, want [%s]", how, got, secure)
+				}
+			}
+			check("over TLS", te.iamTLS(creds), tc.overTLS, "true")
+			check("over plain HTTP", te.iam(creds), tc.overHTTP, "false")
+			check("over plain HTTP with X-Forwarded-Proto: https", te.iam(creds), tc.overHTTP, "false", forged)
 		})
 	}
 }
