@@ -357,3 +357,85 @@ func TestSecureTransportCondition(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricsListener: with --metrics-addr the metrics leave the API port
+// (404 there, token or not) for their own listener, which serves /metrics
+// alone and over the same TLS; with CASTELLAN_METRICS_TOKEN it wants the
+// bearer token. The handler's own token rules are TestMetricsHandlerToken's
+// (internal/server); this checks the wiring of the listeners.
+func TestMetricsListener(t *testing.T) {
+	const token = "e2e-metrics-token-0123456789"
+	get := func(t *testing.T, hc *http.Client, url, bearer string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	const metric = "castellan_" // every exposition of the registry has the server's own
+	t.Run("open", func(t *testing.T) {
+		te := newTLSEnv(t, func(c *config.Config) { c.Metrics.Addr = "127.0.0.1:0" })
+		hc := &http.Client{Transport: te.transport()}
+		defer hc.CloseIdleConnections()
+		if !strings.HasPrefix(te.metricsURL, "https://127.0.0.1:") || te.metricsURL == te.url {
+			t.Fatalf("metrics listening line names %q (API %q), want its own https address", te.metricsURL, te.url)
+		}
+		// A call first, so the request metrics have a sample.
+		callerOver(t, te.stsTLS(te.root, hc))
+		if code, body := get(t, hc, te.metricsURL+"/metrics", ""); code != http.StatusOK || !strings.Contains(body, metric) {
+			t.Fatalf("metrics port /metrics: %d %.200q, want 200 with castellan_ metrics", code, body)
+		}
+		for _, u := range []string{te.url + "/metrics", te.srv.URL + "/metrics"} {
+			if code, body := get(t, hc, u, ""); code != http.StatusNotFound || strings.Contains(body, metric) {
+				t.Errorf("API port %s: %d %.200q, want 404 without metrics", u, code, body)
+			}
+		}
+		if code, _ := get(t, hc, te.metricsURL+"/healthz", ""); code != http.StatusNotFound {
+			t.Errorf("metrics port /healthz: %d, want 404 (it serves /metrics alone)", code)
+		}
+		if code, _ := get(t, hc, te.url+"/healthz", ""); code != http.StatusOK {
+			t.Errorf("API port /healthz: %d, want 200", code)
+		}
+	})
+	t.Run("token", func(t *testing.T) {
+		te := newTLSEnv(t, func(c *config.Config) { c.Metrics.Addr, c.Metrics.Token = "127.0.0.1:0", token })
+		hc := &http.Client{Transport: te.transport()}
+		defer hc.CloseIdleConnections()
+		for _, tc := range []struct {
+			name, bearer string
+			want         int
+		}{{"no token", "", http.StatusUnauthorized}, {"wrong token", token + "x", http.StatusUnauthorized}, {"token", token, http.StatusOK}} {
+			code, body := get(t, hc, te.metricsURL+"/metrics", tc.bearer)
+			if code != tc.want || strings.Contains(body, metric) != (tc.want == http.StatusOK) {
+				t.Errorf("metrics port, %s: %d %.200q, want %d", tc.name, code, body, tc.want)
+			}
+		}
+		if code, _ := get(t, hc, te.url+"/metrics", token); code != http.StatusNotFound {
+			t.Errorf("API port /metrics with the token: %d, want 404", code)
+		}
+	})
+	t.Run("token on the API port", func(t *testing.T) {
+		// Without --metrics-addr, /metrics stays on the API port, behind the token.
+		e := newEnv(t, func(c *config.Config) { c.Metrics.Token = token })
+		hc := e.srv.Client()
+		for _, tc := range []struct {
+			name, bearer string
+			want         int
+		}{{"no token", "", http.StatusUnauthorized}, {"wrong token", "e2e-metrics-token-012345678", http.StatusUnauthorized}, {"token", token, http.StatusOK}} {
+			code, body := get(t, hc, e.srv.URL+"/metrics", tc.bearer)
+			if code != tc.want || strings.Contains(body, metric) != (tc.want == http.StatusOK) {
+				t.Errorf("API port, %s: %d %.200q, want %d", tc.name, code, body, tc.want)
+			}
+		}
+	})
+}
