@@ -12,7 +12,9 @@
 # CASTELLAN_PROFILE picks the profile, default "castellan").
 # Other knobs: CASTELLAN_BIN (use this binary, no build), CONFORMANCE_CLIENTS,
 # CONFORMANCE_CASES, CONFORMANCE_PYTHON, CONFORMANCE_AWS_V1, CONFORMANCE_AWS_V2,
-# CONFORMANCE_KEEP=1 (keep the scratch dir), CONFORMANCE_TOOLKIT=0 (skip toolkit.sh,
+# CONFORMANCE_KEEP=1 (keep the scratch dir), CONFORMANCE_TLS=0 (skip the TLS run:
+# the cases tls-* against a server of its own with a test CA's certificate, which
+# otherwise runs after the other cases), CONFORMANCE_TOOLKIT=0 (skip toolkit.sh,
 # which otherwise runs last as the client and case "toolkit"). With CI set, a client
 # that is not installed (or a case it cannot run here) is a failure, not a skip.
 # Cases that need short-lived credentials get a second server, started on demand with
@@ -32,6 +34,8 @@ PYTHON=${CONFORMANCE_PYTHON:-python3}
 source "$CONF_DIR/lib/harness.sh"
 # shellcheck source=lib/clients.sh
 source "$CONF_DIR/lib/clients.sh"
+# shellcheck source=lib/tls.sh
+source "$CONF_DIR/lib/tls.sh"
 
 list_only=0
 while (($#)); do
@@ -130,7 +134,8 @@ ensure_bin() { # builds ./cmd/castellan once, unless CASTELLAN_BIN names a binar
 # those failures, not the limits (test/e2e tests the limits and the sampling).
 # launch_server DIR [serve flags...]: `castellan serve` on a free loopback port with
 # DIR/data, its output in DIR/server.log; sets LAUNCHED_ADDR (empty when it did not
-# start) and LAUNCHED_PID (also added to SERVER_PIDS, stopped at exit).
+# start) and LAUNCHED_PID (also added to SERVER_PIDS, stopped at exit). With
+# --tls-cert, LAUNCH_CA names the CA bundle its /readyz is checked with.
 launch_server() {
   local dir=$1 port t; shift
   port=$(free_port)
@@ -143,7 +148,7 @@ launch_server() {
   LAUNCHED_PID=$! LAUNCHED_ADDR=''
   SERVER_PIDS+=("$LAUNCHED_PID")
   for t in $(seq 600); do # 60 s
-    if [[ $(cat "$dir/server.log") =~ castellan\ listening\ on\ (http://[^[:space:]]+) ]]; then
+    if [[ $(cat "$dir/server.log") =~ castellan\ listening\ on\ (https?://[^[:space:]]+) ]]; then
       LAUNCHED_ADDR=${BASH_REMATCH[1]}; break
     fi
     kill -0 "$LAUNCHED_PID" 2>/dev/null || break
@@ -151,7 +156,7 @@ launch_server() {
   done
   [[ -n $LAUNCHED_ADDR ]] || return 1
   for t in $(seq 100); do # /readyz, 10 s
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "$LAUNCHED_ADDR/readyz" 2>/dev/null || true) == 200 ]] && break
+    [[ $(curl -s ${LAUNCH_CA:+--cacert "$LAUNCH_CA"} -o /dev/null -w '%{http_code}' "$LAUNCHED_ADDR/readyz" 2>/dev/null || true) == 200 ]] && break
     ((t < 100)) || echo "conformance: warning: $LAUNCHED_ADDR/readyz is not 200 after 10 s; going on" >&2
     sleep 0.1
   done
@@ -234,7 +239,7 @@ discover_account() {
     detect_client "$c" || continue
     arn=$(CONF_ENDPOINT=$ENDPOINT CONF_REGION=${GLOBAL_VARS[REGION]} CONF_SERVICE=sts \
           CONF_OP=GetCallerIdentity CONF_PARAMS='{}' CONF_AKID=$ROOT_AKID CONF_SECRET=$ROOT_SECRET \
-          CONF_TOKEN='' CONF_SIGNING=normal CONF_PYTHON=$PYTHON timeout 120 "${DRIVER[@]}" 2>/dev/null \
+          CONF_CA_BUNDLE=${GLOBAL_VARS[CA_BUNDLE]-} CONF_TOKEN='' CONF_SIGNING=normal CONF_PYTHON=$PYTHON timeout 120 "${DRIVER[@]}" 2>/dev/null \
           | awk -F'\t' '$1 == "Arn" { print $2 }') || true
     if [[ $arn =~ ^arn:[^:]+:(iam|sts)::([0-9]{12}): ]]; then
       printf '%s' "${BASH_REMATCH[2]}"; return 0
@@ -264,6 +269,10 @@ for c in "${clients[@]}"; do
   fi
   run_client "$c" "${DRIVER[@]}"
 done
+
+# The TLS run (lib/tls.sh): the cases marked --server tls against a `castellan serve
+# --tls-cert` of their own, every client trusting only its test CA.
+run_tls
 
 # The client toolkit (toolkit.sh: its own server, the CLIs and boto3 using what
 # castellan configure / credential-process / exec / credentials serve provide). It

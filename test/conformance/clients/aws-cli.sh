@@ -9,7 +9,9 @@
 # with --profile CONF_AWS_PROFILE from it instead of CONF_AKID/SECRET/TOKEN, e.g. a
 # role_arn + source_profile profile) and CONF_STDIN (text for prompts such as the
 # MFA code, "\n" for newlines); CONF_PARAMETER_VALIDATION=false (no client-side checks
-# of the parameters, the config file's parameter_validation = false).
+# of the parameters, the config file's parameter_validation = false); CONF_CA_BUNDLE
+# (a PEM file, the CAs an https endpoint is verified with: --ca-bundle, or with
+# CONF_CA_VIA=env the AWS_CA_BUNDLE variable).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 py=${CONF_PYTHON:-python3}
@@ -25,6 +27,10 @@ params=${CONF_PARAMS:-}
 mapfile -d '' opts < <("$py" "$here/util.py" cli-args "$params")
 args=("$aws_bin" "$CONF_SERVICE" "$op_cli" --endpoint-url "$CONF_ENDPOINT" --region "$CONF_REGION"
       --output json --debug "${opts[@]}")
+ca_env=()
+if [[ -n ${CONF_CA_BUNDLE:-} ]]; then
+  if [[ ${CONF_CA_VIA:-} == env ]]; then ca_env=(AWS_CA_BUNDLE="$CONF_CA_BUNDLE"); else args+=(--ca-bundle "$CONF_CA_BUNDLE"); fi
+fi
 # CLI customisation: create-virtual-mfa-device requires --outfile/--bootstrap-method and
 # moves the seed from the output to the file; it is put back below (base64, as the
 # other drivers print blobs).
@@ -100,8 +106,8 @@ printf '%b' "${CONF_STDIN:-}" >"$tmp/stdin"
 [[ -n ${CONF_STDIN:-} ]] && command -v setsid >/dev/null 2>&1 && prefix=(setsid -w "${prefix[@]}")
 env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
     -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
-    -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_STS -u AWS_ENDPOINT_URL_IAM \
-    AWS_SHARED_CREDENTIALS_FILE=/dev/null "${creds[@]}" \
+    -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_STS -u AWS_ENDPOINT_URL_IAM -u AWS_CA_BUNDLE \
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null "${creds[@]}" "${ca_env[@]}" \
     AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER= AWS_CLI_AUTO_PROMPT=off \
     AWS_EC2_METADATA_DISABLED=true "${profile_env[@]}" \
     "${prefix[@]}" "${args[@]}" >"$tmp/out" 2>"$tmp/err" <"$tmp/stdin"

@@ -6,6 +6,8 @@ Input (environment, set by run.sh):
   CONF_AKID CONF_SECRET CONF_TOKEN
   CONF_SIGNING: normal | unsigned | dated:<seconds offset> | presigned:<expires seconds>
   CONF_PARAMETER_VALIDATION: "false" turns botocore's parameter checks off
+  CONF_CA_BUNDLE: a PEM file, the CAs an https endpoint is verified with
+  (CONF_CA_VIA=env: given as AWS_CA_BUNDLE, as users set it, instead of verify=)
   (presigned: a GET URL from generate_presigned_url, fetched with urllib, as EKS's
   aws-iam-authenticator does with a presigned GetCallerIdentity)
 Output: the flattened result (see util.py) or Code/Message of the AWS error,
@@ -123,8 +125,15 @@ def main():
         aws_session_token=env.get("CONF_TOKEN") or None,
         region_name=env["CONF_REGION"],
     )
+    verify = None  # botocore's default: certifi's bundle, or AWS_CA_BUNDLE
+    os.environ.pop("AWS_CA_BUNDLE", None)  # only what the step gives
+    if env.get("CONF_CA_BUNDLE"):
+        if env.get("CONF_CA_VIA") == "env":
+            os.environ["AWS_CA_BUNDLE"] = env["CONF_CA_BUNDLE"]
+        else:
+            verify = env["CONF_CA_BUNDLE"]
     client = session.client(service, endpoint_url=env["CONF_ENDPOINT"],
-                            config=Config(**cfg))
+                            config=Config(**cfg), verify=verify)
     if signing.startswith("presigned:"):
         return presigned_get(client, op, params, int(signing.split(":", 1)[1]))
     method = getattr(client, botocore.xform_name(op))

@@ -9,7 +9,8 @@
 # CONF_SIGN_SERVICE (the service in the signing scope; default CONF_SERVICE),
 # CONF_ACCEPT (an Accept header; application/json answers are read as JSON),
 # CONF_HEADER (one more request header, "Name: value", sent as is; with
-# CONF_SIGNING=unsigned it can carry a hand-made Authorization header).
+# CONF_SIGNING=unsigned it can carry a hand-made Authorization header),
+# CONF_CA_BUNDLE (a PEM file, the CAs an https endpoint is verified with: --cacert).
 # Extra outputs: Type (Sender/Receiver) and x-amzn-RequestId (the header).
 # Service cloudtrail speaks the JSON 1.1 protocol (X-Amz-Target, JSON body; RequestId
 # from the header, x-amzn-ErrorType of an error).
@@ -38,6 +39,7 @@ fi
 hdrs=$(mktemp)
 trap 'rm -f "$hdrs"' EXIT
 args=(curl -sS --max-time 30 -D "$hdrs" -o - -w '\n%{http_code}')
+[[ -n ${CONF_CA_BUNDLE:-} ]] && args+=(--cacert "$CONF_CA_BUNDLE")
 url="${CONF_ENDPOINT%/}/"
 case ${CONF_METHOD:-POST} in
   # Like a person would type it: -d gives Content-Type application/x-www-form-urlencoded.

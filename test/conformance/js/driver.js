@@ -4,8 +4,11 @@
 //
 // Input (environment, set by run.sh): CONF_ENDPOINT CONF_REGION CONF_SERVICE
 // CONF_OP CONF_PARAMS (JSON) CONF_AKID CONF_SECRET CONF_TOKEN
-// CONF_SIGNING (normal | unsigned | dated:<seconds offset>).
+// CONF_SIGNING (normal | unsigned | dated:<seconds offset>), and CONF_CA_BUNDLE
+// (a PEM file: the only CAs trusted for an https endpoint).
 "use strict";
+
+const fs = require("fs");
 
 const out = [];
 function emit(path, value) {
@@ -67,6 +70,12 @@ async function main() {
     },
     maxAttempts: 1,
   };
+  if (env.CONF_CA_BUNDLE) {
+    // The handler's options, as the SDK takes them: the https.Agent options
+    // trust this bundle alone (NODE_EXTRA_CA_CERTS would add it to the system
+    // roots, and only when set before node starts).
+    config.requestHandler = { httpsAgent: { ca: fs.readFileSync(env.CONF_CA_BUNDLE) } };
+  }
   if (signing === "unsigned") {
     // A signer that leaves the request untouched: no Authorization, no X-Amz-Date.
     config.signer = { sign: async (request) => request };

@@ -13,6 +13,9 @@
 #     --env NAME=VALUE     extra driver input (repeatable), e.g. CONF_REGION=eu-west-1;
 #                          curl also takes CONF_METHOD=GET, CONF_SIGN_SERVICE, CONF_ACCEPT, CONF_HEADER
 #     --desc TEXT          what the case checks (shown by --list)
+#     --server S           main (default) | tls: the cases of the TLS run (lib/tls.sh), against
+#                          its own `castellan serve --tls-cert`, the clients trusting its CA
+#                          through {CA_BUNDLE} (the drivers' CONF_CA_BUNDLE)
 #     --xfail TEXT         a known server bug (TEXT says which): a failure is reported as
 #                          XFAIL and counted with the skipped, a pass as PASS with a
 #                          reminder to drop the flag
@@ -30,7 +33,7 @@
 # when it cannot do this step here; "Error<TAB>what" when the answer was not an AWS answer.
 
 declare -a C_NAME=() C_SERVICE=() C_OP=() C_PARAMS=() C_AKID=() C_SECRET=() C_TOKEN=()
-declare -a C_SIGNING=() C_CLIENTS=() C_CAPTURE=() C_BEFORE=() C_DESC=() C_ENV=() C_XFAIL=()
+declare -a C_SIGNING=() C_CLIENTS=() C_CAPTURE=() C_BEFORE=() C_DESC=() C_ENV=() C_XFAIL=() C_SERVER=()
 declare -a E_CASE=() E_FIELD=() E_OP=() E_VALUE=() E_CLIENTS=()
 declare -A VARS=() GLOBAL_VARS=()
 PASSED=0 FAILED=0 SKIPPED=0 XFAILED=0
@@ -38,7 +41,7 @@ PASSED=0 FAILED=0 SKIPPED=0 XFAILED=0
 conf_case() {
   local name=$1 service=$2 op=$3; shift 3
   local params='{}' akid='{ROOT_AKID}' secret='{ROOT_SECRET}' token='' signing=normal
-  local clients='' capture='' before='' desc='' envs='' xfail=''
+  local clients='' capture='' before='' desc='' envs='' xfail='' server=main
   while (($#)); do
     case $1 in
       --params) params=$2 ;;
@@ -52,6 +55,7 @@ conf_case() {
       --desc) desc=$2 ;;
       --env) envs+="$2"$'\n' ;;
       --xfail) xfail=$2 ;;
+      --server) server=$2 ;;
       *) echo "conf_case $name: unknown option $1" >&2; return 2 ;;
     esac
     shift 2
@@ -63,7 +67,7 @@ conf_case() {
   C_NAME+=("$name") C_SERVICE+=("$service") C_OP+=("$op") C_PARAMS+=("$params")
   C_AKID+=("$akid") C_SECRET+=("$secret") C_TOKEN+=("$token") C_SIGNING+=("$signing")
   C_CLIENTS+=("$clients") C_CAPTURE+=("$capture") C_BEFORE+=("$before") C_DESC+=("$desc")
-  C_ENV+=("$envs") C_XFAIL+=("$xfail")
+  C_ENV+=("$envs") C_XFAIL+=("$xfail") C_SERVER+=("$server")
 }
 
 expect() {
@@ -154,7 +158,7 @@ run_case() {
   CONF_PARAMS=$(subst "${C_PARAMS[i]}") \
   CONF_AKID=$(subst "${C_AKID[i]}") CONF_SECRET=$(subst "${C_SECRET[i]}") \
   CONF_TOKEN=$(subst "${C_TOKEN[i]}") CONF_SIGNING=$(subst "${C_SIGNING[i]}") \
-  CONF_STATE=$WORK/state.$client CONF_PYTHON=$PYTHON \
+  CONF_STATE=$WORK/state.$client CONF_PYTHON=$PYTHON CONF_CA_BUNDLE=${VARS[CA_BUNDLE]-} \
     env "${extra[@]}" timeout 180 "$@" >"$outf" 2>"$outf.err" </dev/null
   local rc=$?
 
@@ -239,7 +243,9 @@ case_selected() { # against CONFORMANCE_CASES (space/comma separated globs)
   return 1
 }
 
-# run_client CLIENT DRIVER... : every selected case, in file order, for one client
+# run_client CLIENT DRIVER... : every selected case of the server RUN_SERVER (main
+# unless lib/tls.sh says tls), in file order, for one client
+RUN_SERVER=main
 run_client() {
   local client=$1; shift
   VARS=()
@@ -249,6 +255,7 @@ run_client() {
   mkdir -p "$WORK/state.$client"
   local i
   for i in "${!C_NAME[@]}"; do
+    [[ ${C_SERVER[i]} == "$RUN_SERVER" ]] || continue
     in_list "$client" "${C_CLIENTS[i]}" || continue
     case_selected "${C_NAME[i]}" || continue
     run_case "$client" "$i" "$@"
