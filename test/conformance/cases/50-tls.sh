@@ -8,15 +8,16 @@ conf_case tls-GetCallerIdentity sts GetCallerIdentity --server tls \
 expect_success
 expect Arn eq 'arn:aws:iam::{ACCOUNT}:root'
 
-conf_case tls-GetSessionToken sts GetSessionToken --server tls --params '{"DurationSeconds": 900}' \
+# The CLIs are the slow clients (seconds a call): over TLS each makes the two calls that
+# prove its two ways of trusting a CA (--ca-bundle above, AWS_CA_BUNDLE below) and the
+# refusal without it; the session cases run through the SDKs and curl.
+conf_case tls-GetSessionToken sts GetSessionToken --server tls --clients 'boto3 js curl' --params '{"DurationSeconds": 900}' \
   --capture TLS_AKID=Credentials.AccessKeyId --capture TLS_SECRET=Credentials.SecretAccessKey \
   --capture TLS_TOKEN=Credentials.SessionToken --desc 'TLS run: session credentials over https'
 expect_success
 expect Credentials.AccessKeyId re '^ASIA[A-Z2-7]{16}$'
 expect Credentials.SessionToken present
 
-# The CLIs are the slow clients: this case skips them to keep the
-# run short; their sessions are tested over plain HTTP (31-sts-sessions.sh).
 conf_case tls-session-GetCallerIdentity sts GetCallerIdentity --server tls --clients 'boto3 js curl' \
   --akid '{TLS_AKID}' --secret '{TLS_SECRET}' --token '{TLS_TOKEN}' \
   --desc 'TLS run: the session credentials from tls-GetSessionToken, used over https'
