@@ -58,8 +58,8 @@ func awsVersion(p *awspolicies.Policy) store.PolicyVersion {
 
 // awsReadOnly is the refusal of a change to an AWS managed policy. AWS
 // refuses these actions (CreatePolicyVersion, DeletePolicy,
-// DeletePolicyVersion, SetDefaultPolicyVersion; Castellan has no
-// TagPolicy) on arn:aws:iam::aws:policy/… for every caller, whatever its
+// DeletePolicyVersion, SetDefaultPolicyVersion, TagPolicy, UntagPolicy)
+// on arn:aws:iam::aws:policy/… for every caller, whatever its
 // policies allow, so the refusal is AccessDenied. The message takes the
 // shape of AWS's recorded authorization refusals ("… on resource: policy
 // <arn>"); no recording of this refusal from real AWS is known, so the text is ours.

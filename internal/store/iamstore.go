@@ -253,6 +253,11 @@ type ManagedPolicies interface {
 	DeletePolicyVersion(ctx context.Context, arn, versionID string) error
 	// SetDefaultPolicyVersion makes a version the default; ErrNotFound.
 	SetDefaultPolicyVersion(ctx context.Context, arn, versionID string, at time.Time) error
+	// UpdatePolicyTags runs fn on a policy's tags and stores what it
+	// returns, atomically (concurrent updates never lose a tag); the
+	// policy's other fields, its UpdateDate included, are left alone, as
+	// AWS's TagPolicy leaves them. ErrNotFound; fn's error is returned as is.
+	UpdatePolicyTags(ctx context.Context, arn string, fn func([]Tag) ([]Tag, error)) ([]Tag, error)
 	// AttachPolicy attaches a policy to an entity (a no-op when attached);
 	// ErrNotFound when the policy or the entity is missing; ErrLimit when
 	// the entity has maxPerEntity policies attached already.

@@ -320,6 +320,8 @@ func specs(t *testing.T) map[string]spec {
 		"DeletePolicy":            plus(onStored("DeletePolicy", "PolicyArn", bpol), policyAttacks("DeletePolicy")),
 		"CreatePolicyVersion":     plus(onStored("CreatePolicyVersion", "PolicyArn", pol, "PolicyDocument", doc, "SetAsDefault", "true"), policyAttacks("CreatePolicyVersion", "PolicyDocument", doc, "SetAsDefault", "true")),
 		"DeletePolicyVersion":     plus(onStored("DeletePolicyVersion", "PolicyArn", pol, "VersionId", "v2"), policyAttacks("DeletePolicyVersion", "VersionId", "v1")),
+		"TagPolicy":               plus(onStored("TagPolicy", "PolicyArn", pol, "Tags.member.1.Key", "k2", "Tags.member.1.Value", "v2"), policyAttacks("TagPolicy", "Tags.member.1.Key", "k2", "Tags.member.1.Value", "v2")),
+		"UntagPolicy":             plus(onStored("UntagPolicy", "PolicyArn", pol, "TagKeys.member.1", "k"), policyAttacks("UntagPolicy", "TagKeys.member.1", "k")),
 		"SetDefaultPolicyVersion": plus(onStored("SetDefaultPolicyVersion", "PolicyArn", pol, "VersionId", "v2"), policyAttacks("SetDefaultPolicyVersion", "VersionId", "v1")),
 		"AttachUserPolicy":        plus(onStored("AttachUserPolicy", "UserName", user, "PolicyArn", ""), adminAttach("AttachUserPolicy", "UserName", user)),
 		"DetachUserPolicy":        onStored("DetachUserPolicy", "UserName", user, "PolicyArn", ""),

@@ -212,6 +212,11 @@ func (e *env) snapshot(t *testing.T) string {
 		read("Action", "GetRole", "RoleName", r) // the description
 	}
 	read("Action", "GetPolicy", "PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess")
+	// The authorization details carry no policy tags (AWS's
+	// ManagedPolicyDetail has none): read them per local policy.
+	for _, p := range fields(read("Action", "ListPolicies", "Scope", "Local", "MaxItems", "1000"), "Arn") {
+		read("Action", "ListPolicyTags", "PolicyArn", p)
+	}
 	for _, d := range fields(read("Action", "ListVirtualMFADevices", "MaxItems", "1000"), "SerialNumber") {
 		read("Action", "ListMFADeviceTags", "SerialNumber", d)
 	}

@@ -29,6 +29,7 @@ var iamTests = []struct {
 	{"ManagedPolicyVersionsConcurrent", testManagedPolicyVersionsConcurrent},
 	{"PolicyAttachments", testPolicyAttachments},
 	{"AWSPolicyAttachments", testAWSPolicyAttachments},
+	{"PolicyTags", testPolicyTags},
 	{"ListPoliciesPaging", testListPoliciesPaging},
 	{"DeleteUserDependents", testDeleteUserDependents},
 	{"AccountAliasesAndCounts", testAccountAliasesAndCounts},
