@@ -43,6 +43,18 @@ conf_case ro-DeletePolicy-aws iam DeletePolicy --params '{"PolicyArn": "'"$ADMIN
   --desc "AWS's own policies cannot be deleted, even by the root"
 expect_error 403 AccessDenied "User: arn:aws:iam::{ACCOUNT}:root is not authorized to perform: iam:DeletePolicy on resource: policy $ADMIN"
 
+conf_case ro-CreatePolicyVersion-aws iam CreatePolicyVersion \
+  --params '{"PolicyArn": "'"$ADMIN"'", "PolicyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}"}' \
+  --desc "AWS's own policies cannot be versioned, even by the root"
+expect_error 403 AccessDenied "User: arn:aws:iam::{ACCOUNT}:root is not authorized to perform: iam:CreatePolicyVersion on resource: policy $ADMIN"
+
+conf_case ro-ListEntitiesForPolicy iam ListEntitiesForPolicy --params '{"PolicyArn": "'"$RO"'", "EntityFilter": "User"}' \
+  --desc 'Terraform reads who has the AWS policy: the user just attached'
+expect_success
+expect PolicyUsers.0.UserName eq "$MU"
+expect PolicyGroups.0 absent
+expect PolicyRoles.0 absent
+
 # Clean up.
 conf_case ro-DetachUserPolicy iam DetachUserPolicy --params '{"UserName": "'"$MU"'", "PolicyArn": "'"$RO"'"}' \
   --desc 'clean-up: detach'
